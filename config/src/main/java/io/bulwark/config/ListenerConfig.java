@@ -1,0 +1,22 @@
+package io.bulwark.config;
+
+import java.time.Duration;
+
+/**
+ * The downstream (client-facing) HTTP listener and its protective limits.
+ *
+ * @param maxInitialLineLength request line longer than this gets 414
+ * @param maxHeaderSize request headers larger than this get 431
+ * @param maxBodySize request body larger than this (declared or streamed) gets 413; 0 = no limit
+ * @param requestHeaderTimeout headers not complete in this time get 408 and the connection is closed
+ * @param idleTimeout an idle downstream keep-alive connection is closed after this
+ */
+public record ListenerConfig(
+        String host,
+        int port,
+        int maxInitialLineLength,
+        int maxHeaderSize,
+        long maxBodySize,
+        Duration requestHeaderTimeout,
+        Duration idleTimeout) {
+}

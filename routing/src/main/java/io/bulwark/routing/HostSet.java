@@ -1,0 +1,37 @@
+package io.bulwark.routing;
+
+import java.util.List;
+
+/**
+ * An immutable snapshot of a cluster's upstreams as a load balancer sees them. Rebuilt by
+ * {@link Cluster} whenever an upstream's eligibility changes; balancers only read it.
+ *
+ * @param all every upstream of the cluster, in a stable order
+ * @param usable the upstreams to balance over: the eligible ones, or in panic every upstream that is not
+ *     drained or draining
+ * @param panic true when fewer than the panic threshold of upstreams are eligible
+ */
+public record HostSet(List<Upstream> all, List<Upstream> usable, boolean panic) {
+
+    public static final HostSet EMPTY = new HostSet(List.of(), List.of(), false);
+
+    public HostSet {
+        all = List.copyOf(all);
+        usable = List.copyOf(usable);
+    }
+
+    /**
+     * Builds the snapshot: eligible upstreams, unless their share is below {@code panicThreshold}
+     * percent, in which case every non-draining upstream is usable (Envoy's panic mode).
+     */
+    public static HostSet of(List<Upstream> all, double panicThreshold) {
+        List<Upstream> eligible = all.stream().filter(Upstream::eligible).toList();
+        boolean panic = !all.isEmpty() && panicThreshold > 0
+                && eligible.size() * 100.0 / all.size() < panicThreshold;
+        if (panic) {
+            List<Upstream> notDrained = all.stream().filter(u -> u.admin() == Upstream.AdminState.ACTIVE).toList();
+            return new HostSet(all, notDrained, true);
+        }
+        return new HostSet(all, eligible, false);
+    }
+}
