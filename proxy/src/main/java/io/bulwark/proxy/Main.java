@@ -1,6 +1,241 @@
 package io.bulwark.proxy;
 
+import io.bulwark.config.BulwarkConfig;
+import io.bulwark.config.ConfigLoader;
+import io.bulwark.config.ConfigProblem;
+import io.bulwark.config.ConfigValidationException;
+import io.bulwark.proxy.demo.DemoUpstreams;
+
+import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The command line (CONTRACT §1): {@code run --config FILE}, {@code validate --config FILE} and
+ * {@code demo}. Exit codes: 0 normal stop, 2 bad configuration or arguments, 1 anything else.
+ * A user error is one clear message, never a stack trace.
+ */
 public final class Main {
+
+    static final int OK = 0;
+    static final int FATAL = 1;
+    static final int USAGE = 2;
+
+    private static final String USAGE_TEXT = """
+            Usage: java -jar bulwark.jar <command> [options]
+
+            Commands:
+              run --config FILE        start the proxy on a HOCON config file
+              validate --config FILE   check a config file; prints OK or one line per problem
+              demo [--port N] [--admin-port N]
+                                       start the proxy with three built-in demo upstreams
+              help                     show this text
+            """;
+
+    private Main() {
+    }
+
     public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code != OK) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs a command; returns its exit code. {@code run} and {@code demo} block until stopped. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE_TEXT);
+            return USAGE;
+        }
+        List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
+        try {
+            return switch (args[0]) {
+                case "run" -> runProxy(requireConfig(rest), out, err);
+                case "validate" -> validate(requireConfig(rest), out, err);
+                case "demo" -> demo(rest, out, err);
+                case "help", "--help", "-h" -> {
+                    out.print(USAGE_TEXT);
+                    yield OK;
+                }
+                default -> throw new UsageException("unknown command \"" + args[0] + "\"");
+            };
+        } catch (UsageException e) {
+            err.println("bulwark: " + e.getMessage());
+            err.print(USAGE_TEXT);
+            return USAGE;
+        }
+    }
+
+    private static Path requireConfig(List<String> args) {
+        Path config = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--config") || a.equals("-c")) {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException("--config needs a file");
+                }
+                config = Path.of(args.get(++i));
+            } else if (a.startsWith("--config=")) {
+                config = Path.of(a.substring("--config=".length()));
+            } else {
+                throw new UsageException("unexpected argument \"" + a + "\"");
+            }
+        }
+        if (config == null) {
+            throw new UsageException("--config FILE is required");
+        }
+        return config;
+    }
+
+    private static int validate(Path file, PrintStream out, PrintStream err) {
+        try {
+            ConfigLoader.load(file);
+            out.println("OK");
+            return OK;
+        } catch (ConfigValidationException e) {
+            printProblems(e, err);
+            return USAGE;
+        }
+    }
+
+    private static void printProblems(ConfigValidationException e, PrintStream err) {
+        for (ConfigProblem p : e.problems()) {
+            err.println(p);
+        }
+    }
+
+    private static int runProxy(Path file, PrintStream out, PrintStream err) {
+        BulwarkConfig config;
+        try {
+            config = ConfigLoader.load(file);
+        } catch (ConfigValidationException e) {
+            printProblems(e, err);
+            return USAGE;
+        }
+        return serve(config, null, err);
+    }
+
+    private static int demo(List<String> args, PrintStream out, PrintStream err) {
+        int port = 8080;
+        int adminPort = 9901;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if ((a.equals("--port") || a.equals("--admin-port")) && i + 1 < args.size()) {
+                int value = parsePort(a, args.get(++i));
+                if (a.equals("--port")) {
+                    port = value;
+                } else {
+                    adminPort = value;
+                }
+            } else {
+                throw new UsageException("unexpected argument \"" + a + "\"");
+            }
+        }
+        DemoUpstreams upstreams;
+        try {
+            upstreams = DemoUpstreams.start(0, 0, 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FATAL;
+        }
+        BulwarkConfig config;
+        try {
+            config = ConfigLoader.parse(upstreams.demoConfig(port, adminPort));
+        } catch (ConfigValidationException e) {
+            printProblems(e, err);
+            upstreams.close();
+            return FATAL; // the built-in config is ours: a problem in it is a bug, not a user error
+        }
+        int proxyPort = port;
+        int adminPortFinal = adminPort;
+        return serve(config, () -> {
+            out.println();
+            out.println("Bulwark demo is running.");
+            out.println("  proxy:  http://127.0.0.1:" + proxyPort + "/");
+            out.println("  admin:  http://127.0.0.1:" + adminPortFinal + "/ready  (metrics at /metrics)");
+            out.println("  upstreams: healthy :" + upstreams.healthyPort() + ", slow :" + upstreams.slowPort()
+                    + ", flaky :" + upstreams.flakyPort());
+            out.println();
+            out.println("Try:");
+            out.println("  curl -i http://127.0.0.1:" + proxyPort + "/healthy/hello");
+            out.println("  curl -i http://127.0.0.1:" + proxyPort + "/slow/x?delay=2500     # 504 after the 2s route timeout");
+            out.println("  for i in $(seq 9); do curl -s http://127.0.0.1:" + proxyPort
+                    + "/anything; echo; done   # flaky 503s are retried on other upstreams");
+            out.println("  curl -s http://127.0.0.1:" + adminPortFinal + "/metrics | grep bulwark_");
+            out.println();
+            out.println("Stop with Ctrl-C.");
+        }, err, upstreams);
+    }
+
+    private static int parsePort(String flag, String value) {
+        try {
+            int p = Integer.parseInt(value);
+            if (p < 1 || p > 65535) {
+                throw new NumberFormatException();
+            }
+            return p;
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " needs a port number 1..65535, got \"" + value + "\"");
+        }
+    }
+
+    private static int serve(BulwarkConfig config, Runnable onStarted, PrintStream err, AutoCloseable... extras) {
+        Bulwark bulwark;
+        try {
+            bulwark = Bulwark.start(config);
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            if (root instanceof BindException || e instanceof BindException) {
+                err.println("bulwark: cannot listen: " + root.getMessage()
+                        + " (listener " + config.listener().host() + ":" + config.listener().port()
+                        + ", admin " + config.admin().host() + ":" + config.admin().port() + ")");
+            } else {
+                err.println("bulwark: failed to start: " + e);
+            }
+            closeAll(extras);
+            return FATAL;
+        }
+        if (onStarted != null) {
+            onStarted.run();
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            bulwark.shutdown();
+            closeAll(extras);
+            stopped.countDown();
+        };
+        Signals.onTerminate(stop);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return OK;
+    }
+
+    private static void closeAll(AutoCloseable... closeables) {
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // best effort on the way out
+            }
+        }
+    }
+
+    /** A bad command line. */
+    static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
     }
 }

@@ -1,0 +1,180 @@
+package io.bulwark.admin;
+
+import io.bulwark.config.AdminConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin HTTP server (CONTRACT §5), on its own event loop so that a flooded data plane cannot
+ * starve it. {@code /live}, {@code /ready} and {@code /metrics} are always open; every
+ * {@code /api} path needs the bearer token when one is configured.
+ */
+public final class AdminServer {
+
+    private final AdminConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final BooleanSupplier ready;
+    private final ApiHandler api;
+    private Channel serverChannel;
+
+    /** Answers {@code /api/...} calls; the proxy supplies it. Returns null for an unknown path. */
+    @FunctionalInterface
+    public interface ApiHandler {
+        AdminResponse handle(HttpMethod method, String path, QueryStringDecoder query, String body);
+    }
+
+    /** A JSON response from an {@link ApiHandler}. */
+    public record AdminResponse(int status, String json) {
+        public static AdminResponse error(int status, String code, String message) {
+            return new AdminResponse(status, "{\"error\":" + Json.quote(code) + ",\"message\":" + Json.quote(message) + "}");
+        }
+    }
+
+    public AdminServer(AdminConfig config, PrometheusMeterRegistry registry, BooleanSupplier ready, ApiHandler api) {
+        this.config = config;
+        this.registry = registry;
+        this.ready = ready;
+        this.api = api;
+    }
+
+    /** Binds on {@code group}; blocks until bound. */
+    public InetSocketAddress start(EventLoopGroup group, Class<? extends ServerChannel> channelClass)
+            throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast("read-timeout", new ReadTimeoutHandler(60))
+                                .addLast("codec", new HttpServerCodec())
+                                .addLast("aggregator", new HttpObjectAggregator(1024 * 1024))
+                                .addLast("admin", new Handler());
+                    }
+                });
+        serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public void stop() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            FullHttpResponse response;
+            try {
+                response = respond(ctx, request);
+            } catch (RuntimeException e) {
+                response = json(ctx, AdminResponse.error(500, "internal", "the admin call failed: " + e));
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
+            HttpUtil.setKeepAlive(response, keepAlive);
+            if (keepAlive) {
+                ctx.writeAndFlush(response);
+            } else {
+                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    FullHttpResponse respond(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            return json(ctx, AdminResponse.error(400, "bad_request", "malformed request"));
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
+        HttpMethod method = request.method();
+        switch (path) {
+            case "/live":
+                return text(ctx, HttpResponseStatus.OK, "live\n", "text/plain; charset=utf-8");
+            case "/ready":
+                return ready.getAsBoolean()
+                        ? text(ctx, HttpResponseStatus.OK, "ready\n", "text/plain; charset=utf-8")
+                        : text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n", "text/plain; charset=utf-8");
+            case "/metrics":
+                return text(ctx, HttpResponseStatus.OK, registry.scrape(),
+                        "text/plain; version=0.0.4; charset=utf-8");
+            default:
+                break;
+        }
+        if (!path.startsWith("/api/")) {
+            return json(ctx, AdminResponse.error(404, "not_found", "no admin endpoint " + path));
+        }
+        if (config.token().isPresent() && !authorized(request, config.token().get())) {
+            FullHttpResponse r = json(ctx, AdminResponse.error(401, "unauthorized",
+                    "this call needs \"Authorization: Bearer <token>\""));
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            return r;
+        }
+        String body = request.content().toString(StandardCharsets.UTF_8);
+        AdminResponse answer = api == null ? null : api.handle(method, path, query, body);
+        if (answer == null) {
+            answer = AdminResponse.error(404, "not_found", "no admin endpoint " + method + " " + path);
+        }
+        return json(ctx, answer);
+    }
+
+    /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+    static boolean authorized(FullHttpRequest request, String token) {
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        byte[] expected = token.getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, expected);
+    }
+
+    private static FullHttpResponse text(ChannelHandlerContext ctx, HttpResponseStatus status, String body,
+                                         String contentType) {
+        ByteBuf buf = ctx.alloc().buffer(body.length());
+        buf.writeCharSequence(body, StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return r;
+    }
+
+    private static FullHttpResponse json(ChannelHandlerContext ctx, AdminResponse answer) {
+        return text(ctx, HttpResponseStatus.valueOf(answer.status()), answer.json() + "\n", "application/json");
+    }
+}

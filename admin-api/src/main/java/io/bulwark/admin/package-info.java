@@ -1,0 +1,5 @@
+/**
+ * The admin API (CONTRACT §5): a small Netty HTTP server on its own event loop serving
+ * liveness, readiness, Prometheus metrics and the operator's {@code /api/v1} calls.
+ */
+package io.bulwark.admin;

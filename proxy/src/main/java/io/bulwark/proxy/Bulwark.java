@@ -1,0 +1,209 @@
+package io.bulwark.proxy;
+
+import io.bulwark.admin.AdminServer;
+import io.bulwark.config.BulwarkConfig;
+import io.bulwark.config.ClusterConfig;
+import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.proxy.metrics.ProxyMetrics;
+import io.bulwark.proxy.pool.ConnectionPools;
+import io.bulwark.proxy.server.FrontendHandler;
+import io.bulwark.proxy.server.ProxyContext;
+import io.bulwark.proxy.server.ProxyServer;
+import io.bulwark.proxy.transport.Transport;
+import io.bulwark.routing.Clock;
+import io.bulwark.routing.Cluster;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.Channel;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A running Bulwark: the proxy listener on its worker event loops (one per core), the admin
+ * server on its own event loop, DNS refresh, and the orderly shutdown of all of it.
+ */
+public final class Bulwark implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Bulwark.class);
+    private static final Duration DEFAULT_POOL_IDLE = Duration.ofSeconds(30);
+
+    private final AtomicReference<Snapshot> snapshot;
+    private final PrometheusMeterRegistry registry;
+    private final Transport transport;
+    private final MultiThreadIoEventLoopGroup workers;
+    private final MultiThreadIoEventLoopGroup adminGroup;
+    private final ScheduledExecutorService background;
+    private final ProxyContext proxy;
+    private final ProxyServer server;
+    private final AdminServer admin;
+    private final ChannelGroup connections;
+    private final AtomicBoolean ready = new AtomicBoolean();
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private InetSocketAddress proxyAddress;
+    private InetSocketAddress adminAddress;
+
+    private Bulwark(BulwarkConfig config, Cluster.Resolver resolver) {
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, null));
+        this.transport = Transport.best();
+        int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
+        this.workers = transport.newGroup(Math.max(1, threads), "bulwark-worker");
+        this.adminGroup = transport.newGroup(1, "bulwark-admin");
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-background");
+            t.setDaemon(true);
+            return t;
+        });
+        ConnectionPools pools = new ConnectionPools(workers, transport, upstream -> {
+            Cluster c = snapshot.get().clusters().get(upstream.cluster());
+            return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
+        });
+        this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections);
+        this.server = new ProxyServer(proxy, transport, workers);
+        this.admin = new AdminServer(config.admin(), registry, ready::get, null);
+        scheduleDnsRefresh(resolver);
+    }
+
+    /**
+     * Starts a proxy on {@code config}: resolves endpoints, binds the admin and proxy listeners,
+     * then turns ready.
+     */
+    public static Bulwark start(BulwarkConfig config) throws InterruptedException {
+        return start(config, Cluster.Resolver.SYSTEM);
+    }
+
+    public static Bulwark start(BulwarkConfig config, Cluster.Resolver resolver) throws InterruptedException {
+        Bulwark bulwark = new Bulwark(config, resolver);
+        try {
+            bulwark.adminAddress = bulwark.admin.start(bulwark.adminGroup, bulwark.transport.serverChannelClass());
+            bulwark.proxyAddress = bulwark.server.start();
+        } catch (InterruptedException | RuntimeException e) {
+            bulwark.close();
+            throw e;
+        }
+        bulwark.ready.set(true);
+        LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport",
+                bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name());
+        return bulwark;
+    }
+
+    private void scheduleDnsRefresh(Cluster.Resolver resolver) {
+        for (ClusterConfig cc : snapshot.get().config().clusters().values()) {
+            long every = cc.dnsRefresh().toMillis();
+            String name = cc.name();
+            if (every <= 0 || !snapshot.get().clusters().get(name).hasHostnameEndpoints()) {
+                continue;
+            }
+            background.scheduleWithFixedDelay(() -> {
+                Cluster cluster = snapshot.get().clusters().get(name);
+                if (cluster != null) {
+                    try {
+                        cluster.resolve(resolver);
+                    } catch (RuntimeException e) {
+                        LOG.warn("DNS refresh of cluster {} failed: {}", name, e.toString());
+                    }
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public InetSocketAddress proxyAddress() {
+        return proxyAddress;
+    }
+
+    public InetSocketAddress adminAddress() {
+        return adminAddress;
+    }
+
+    public boolean ready() {
+        return ready.get();
+    }
+
+    public Snapshot snapshot() {
+        return snapshot.get();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public ProxyContext proxyContext() {
+        return proxy;
+    }
+
+    /**
+     * Graceful stop (CONTRACT §1): readiness turns 503 at once, the listener stops accepting,
+     * idle keep-alive connections close, in-flight requests get up to {@code drain-timeout} to
+     * finish (their responses carry {@code Connection: close}), then everything closes.
+     *
+     * @return true if every in-flight request finished within the drain timeout
+     */
+    public boolean shutdown() {
+        if (!stopped.compareAndSet(false, true)) {
+            return true;
+        }
+        ready.set(false);
+        Duration drain = snapshot.get().config().shutdown().drainTimeout();
+        LOG.info("Shutting down: draining {} in-flight requests (up to {} ms)", proxy.activeExchanges(),
+                drain.toMillis());
+        server.stopAccepting();
+        proxy.startDraining();
+        for (Channel ch : connections) {
+            FrontendHandler frontend = ch.pipeline().get(FrontendHandler.class);
+            if (frontend != null) {
+                ch.eventLoop().execute(frontend::closeIfIdle);
+            }
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (proxy.activeExchanges() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        boolean clean = proxy.activeExchanges() == 0;
+        if (!clean) {
+            LOG.warn("Drain timeout reached with {} requests in flight; closing them", proxy.activeExchanges());
+        }
+        close();
+        return clean;
+    }
+
+    /** Closes everything at once (after {@link #shutdown()} drained, or on a failed start). */
+    @Override
+    public void close() {
+        stopped.set(true);
+        ready.set(false);
+        server.stopAccepting();
+        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        proxy.pools().closeAllIdle();
+        admin.stop();
+        background.shutdownNow();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        registry.close();
+    }
+}

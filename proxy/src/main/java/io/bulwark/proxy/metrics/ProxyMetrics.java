@@ -1,0 +1,78 @@
+package io.bulwark.proxy.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The data plane's meters (CONTRACT §6). Names and tags are fixed here; tag values are bounded
+ * (route, cluster, upstream, status, code — never a path or a client), and meters are cached so
+ * the hot path does one map lookup, not a registry lookup.
+ */
+public final class ProxyMetrics {
+
+    public static final String REQUESTS = "bulwark.requests";
+    public static final String UPSTREAM_REQUESTS = "bulwark.upstream.requests";
+    public static final String LOCAL_REPLIES = "bulwark.local.replies";
+    public static final String RETRIES = "bulwark.retries";
+
+    /** Fixed histogram buckets: 14 per series keeps a route x cluster x status series small. */
+    private static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10), Duration.ofSeconds(30),
+    };
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<String, Timer> requestTimers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
+
+    public ProxyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** A finished downstream request. {@code route}/{@code cluster} are "none" when there was none. */
+    public void request(String route, String cluster, int status, long nanos) {
+        String key = route + '\0' + cluster + '\0' + status;
+        requestTimers.computeIfAbsent(key, k -> Timer.builder(REQUESTS)
+                .description("Downstream requests by route, cluster and status")
+                .tags("route", route, "cluster", cluster, "status", Integer.toString(status))
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One try against an upstream; {@code outcome} is e.g. "2xx", "5xx", "connect_failure", "reset", "timeout". */
+    public void upstreamTry(String cluster, String upstream, String outcome, long nanos) {
+        String key = cluster + '\0' + upstream + '\0' + outcome;
+        upstreamTimers.computeIfAbsent(key, k -> Timer.builder(UPSTREAM_REQUESTS)
+                .description("Tries sent to upstreams, by outcome")
+                .tags("cluster", cluster, "upstream", upstream, "outcome", outcome)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void localReply(String code) {
+        localReplies.computeIfAbsent(code, c -> Counter.builder(LOCAL_REPLIES)
+                .description("Responses Bulwark made itself, by error code")
+                .tag("code", c)
+                .register(registry)).increment();
+    }
+
+    public void retry(String route, String reason) {
+        String key = route + '\0' + reason;
+        retries.computeIfAbsent(key, k -> Counter.builder(RETRIES)
+                .description("Retries by route and reason")
+                .tags("route", route, "reason", reason)
+                .register(registry)).increment();
+    }
+}

@@ -1,0 +1,214 @@
+package io.bulwark.proxy.pool;
+
+import io.bulwark.config.ClusterConfig;
+import io.bulwark.routing.Upstream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The upstream connections of one event loop (as Zuul's {@code PerServerConnectionPool}): only
+ * ever touched from that loop, so it needs no locks. Idle connections are reused most recently
+ * used first, so surplus ones age out; the open-connection cap per upstream is shared by all
+ * loops through {@link ConnectionPools}.
+ */
+public final class ConnectionPool {
+
+    /** Told when a connection is ready, or why there is none. Called on the pool's event loop. */
+    public interface AcquireCallback {
+        void onAcquired(UpstreamConnection connection);
+
+        /** @param connectFailure true when the connection attempt itself failed (nothing was sent) */
+        void onAcquireFailed(Throwable cause, boolean connectFailure);
+    }
+
+    /** Upstream response limits: generous, since upstreams are trusted more than clients. */
+    private static final HttpDecoderConfig UPSTREAM_DECODER = new HttpDecoderConfig()
+            .setMaxInitialLineLength(16 * 1024)
+            .setMaxHeaderSize(64 * 1024)
+            .setMaxChunkSize(64 * 1024);
+
+    private final EventLoop loop;
+    private final ConnectionPools pools;
+    private final Map<Upstream, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
+    private final Map<Upstream, ArrayDeque<Waiter>> waiters = new IdentityHashMap<>();
+
+    private record Waiter(ClusterConfig cluster, AcquireCallback callback) {
+    }
+
+    ConnectionPool(EventLoop loop, ConnectionPools pools) {
+        this.loop = loop;
+        this.pools = pools;
+    }
+
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    /**
+     * Hands {@code callback} an idle pooled connection to {@code upstream}, or a new one when the
+     * cap allows, or queues it until a connection frees up.
+     */
+    public void acquire(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
+        assert loop.inEventLoop();
+        UpstreamConnection connection = pollIdle(upstream);
+        if (connection != null) {
+            callback.onAcquired(connection);
+            return;
+        }
+        if (pools.tryReserve(upstream, cluster.pool().maxConnectionsPerUpstream())) {
+            connect(upstream, cluster, callback);
+            return;
+        }
+        waiters.computeIfAbsent(upstream, u -> new ArrayDeque<>()).add(new Waiter(cluster, callback));
+        pools.waiterAdded();
+    }
+
+    /** Number of idle pooled connections to {@code upstream} on this loop. */
+    public int idleCount(Upstream upstream) {
+        ArrayDeque<UpstreamConnection> q = idle.get(upstream);
+        return q == null ? 0 : q.size();
+    }
+
+    /** Closes every idle connection to {@code upstream} on this loop (drain, removal). */
+    public void closeIdle(Upstream upstream) {
+        ArrayDeque<UpstreamConnection> q = idle.remove(upstream);
+        if (q != null) {
+            q.forEach(c -> c.channel().close());
+        }
+    }
+
+    /** Closes every idle connection on this loop (shutdown). */
+    public void closeAllIdle() {
+        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
+            q.forEach(c -> c.channel().close());
+        }
+        idle.clear();
+    }
+
+    private UpstreamConnection pollIdle(Upstream upstream) {
+        ArrayDeque<UpstreamConnection> q = idle.get(upstream);
+        while (q != null && !q.isEmpty()) {
+            UpstreamConnection c = q.pollFirst();
+            c.idleTimer(null);
+            if (c.channel().isActive()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    void release(UpstreamConnection connection) {
+        assert loop.inEventLoop();
+        Channel channel = connection.channel();
+        if (!channel.isActive()) {
+            return;
+        }
+        Upstream upstream = connection.upstream();
+        if (upstream.admin() != Upstream.AdminState.ACTIVE) {
+            channel.close(); // draining: no new requests, so no idle connections either
+            return;
+        }
+        // A waiter for this upstream takes the connection at once.
+        ArrayDeque<Waiter> queue = waiters.get(upstream);
+        if (queue != null && !queue.isEmpty()) {
+            Waiter w = queue.poll();
+            pools.waiterRemoved();
+            w.callback().onAcquired(connection);
+            return;
+        }
+        idle.computeIfAbsent(upstream, u -> new ArrayDeque<>()).addFirst(connection);
+        long idleNanos = pools.idleTimeout(upstream).toNanos();
+        connection.idleTimer(loop.schedule(() -> {
+            ArrayDeque<UpstreamConnection> q = idle.get(upstream);
+            if (q != null && q.remove(connection)) {
+                channel.close();
+            }
+        }, idleNanos, TimeUnit.NANOSECONDS));
+    }
+
+    private void connect(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
+        UpstreamConnection connection = new UpstreamConnection(this, upstream);
+        SslContext ssl = cluster.tls() ? pools.clientSslContext() : null;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(pools.transport().socketChannelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        Math.max(1, cluster.connectTimeout().toMillis())))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        if (ssl != null) {
+                            String sniHost = upstream.socketAddress().getHostString();
+                            p.addLast("tls", ssl.newHandler(ch.alloc(), sniHost, upstream.socketAddress().getPort()));
+                        }
+                        p.addLast("codec", new HttpClientCodec(UPSTREAM_DECODER, false, false));
+                        p.addLast("upstream", connection);
+                    }
+                });
+        ChannelFuture future = bootstrap.connect(upstream.socketAddress());
+        future.channel().closeFuture().addListener(f -> onClosed(upstream));
+        future.addListener(f -> {
+            if (f.isSuccess()) {
+                callback.onAcquired(connection);
+            } else {
+                callback.onAcquireFailed(f.cause(), true);
+            }
+        });
+    }
+
+    /** A connection to {@code upstream} closed: its slot under the cap is free again. */
+    private void onClosed(Upstream upstream) {
+        ArrayDeque<UpstreamConnection> q = idle.get(upstream);
+        if (q != null) {
+            q.removeIf(c -> !c.channel().isActive());
+        }
+        pools.unreserve(upstream);
+    }
+
+    /** Gives freed connection slots to this loop's waiters for {@code upstream}. */
+    void serveWaiters(Upstream upstream) {
+        ArrayDeque<Waiter> queue = waiters.get(upstream);
+        while (queue != null && !queue.isEmpty()) {
+            Waiter w = queue.peek();
+            if (!pools.tryReserve(upstream, w.cluster().pool().maxConnectionsPerUpstream())) {
+                return;
+            }
+            queue.poll();
+            pools.waiterRemoved();
+            connect(upstream, w.cluster(), w.callback());
+        }
+    }
+
+    boolean hasWaiters(Upstream upstream) {
+        ArrayDeque<Waiter> queue = waiters.get(upstream);
+        return queue != null && !queue.isEmpty();
+    }
+
+    /** Removes a waiter that gave up (its request timed out or its client left). */
+    public boolean cancelWait(Upstream upstream, AcquireCallback callback) {
+        ArrayDeque<Waiter> queue = waiters.get(upstream);
+        if (queue != null && queue.removeIf(w -> w.callback() == callback)) {
+            pools.waiterRemoved();
+            return true;
+        }
+        return false;
+    }
+}

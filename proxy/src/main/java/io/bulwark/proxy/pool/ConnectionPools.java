@@ -1,0 +1,128 @@
+package io.bulwark.proxy.pool;
+
+import io.bulwark.proxy.transport.Transport;
+import io.bulwark.routing.Upstream;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.EventExecutor;
+
+import javax.net.ssl.SSLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * All per-event-loop {@link ConnectionPool}s of the proxy, and what they share: the cap on open
+ * connections per upstream, counted across loops with one atomic per upstream.
+ */
+public final class ConnectionPools {
+
+    private final Transport transport;
+    private final Map<EventExecutor, ConnectionPool> byLoop = new IdentityHashMap<>();
+    private final List<ConnectionPool> all = new ArrayList<>();
+    private final ConcurrentHashMap<Upstream, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final Function<Upstream, Duration> idleTimeouts;
+    private final SslContext clientSsl;
+
+    /**
+     * @param idleTimeouts the pool idle timeout of an upstream's cluster
+     */
+    public ConnectionPools(EventLoopGroup group, Transport transport, Function<Upstream, Duration> idleTimeouts) {
+        this.transport = transport;
+        this.idleTimeouts = idleTimeouts;
+        try {
+            // Built once up front: building it on first use would stall an event loop.
+            this.clientSsl = SslContextBuilder.forClient().build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot create the upstream TLS context", e);
+        }
+        for (EventExecutor executor : group) {
+            ConnectionPool pool = new ConnectionPool((EventLoop) executor, this);
+            byLoop.put(executor, pool);
+            all.add(pool);
+        }
+    }
+
+    /** The pool of the given event loop (the one the downstream connection lives on). */
+    public ConnectionPool forLoop(EventExecutor loop) {
+        ConnectionPool pool = byLoop.get(loop);
+        if (pool == null) {
+            throw new IllegalStateException("not an event loop of the proxy: " + loop);
+        }
+        return pool;
+    }
+
+    /** Open connections (busy and idle, all loops) to {@code upstream}. */
+    public int openConnections(Upstream upstream) {
+        AtomicInteger n = open.get(upstream);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Closes the idle connections to {@code upstream} on every loop. */
+    public void closeIdle(Upstream upstream) {
+        for (ConnectionPool pool : all) {
+            pool.eventLoop().execute(() -> pool.closeIdle(upstream));
+        }
+    }
+
+    /** Closes every idle connection on every loop. */
+    public void closeAllIdle() {
+        for (ConnectionPool pool : all) {
+            pool.eventLoop().execute(pool::closeAllIdle);
+        }
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    Duration idleTimeout(Upstream upstream) {
+        return idleTimeouts.apply(upstream);
+    }
+
+    boolean tryReserve(Upstream upstream, int max) {
+        AtomicInteger n = open.computeIfAbsent(upstream, u -> new AtomicInteger());
+        while (true) {
+            int current = n.get();
+            if (current >= max) {
+                return false;
+            }
+            if (n.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void unreserve(Upstream upstream) {
+        AtomicInteger n = open.get(upstream);
+        if (n != null) {
+            n.decrementAndGet();
+        }
+        if (waiting.get() > 0) {
+            // A slot freed up; any loop may have a request waiting for it.
+            for (ConnectionPool pool : all) {
+                pool.eventLoop().execute(() -> pool.serveWaiters(upstream));
+            }
+        }
+    }
+
+    void waiterAdded() {
+        waiting.incrementAndGet();
+    }
+
+    void waiterRemoved() {
+        waiting.decrementAndGet();
+    }
+
+    SslContext clientSslContext() {
+        return clientSsl;
+    }
+}

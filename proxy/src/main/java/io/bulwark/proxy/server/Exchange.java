@@ -1,0 +1,752 @@
+package io.bulwark.proxy.server;
+
+import io.bulwark.config.RetryConfig;
+import io.bulwark.config.RetryConfig.RetryOn;
+import io.bulwark.config.RouteConfig;
+import io.bulwark.proxy.Snapshot;
+import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.proxy.pool.ConnectionPool;
+import io.bulwark.proxy.pool.UpstreamConnection;
+import io.bulwark.routing.Cluster;
+import io.bulwark.routing.HostSet;
+import io.bulwark.routing.Route;
+import io.bulwark.routing.Upstream;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request and its response, from the request headers to the last response byte. Lives on the
+ * downstream connection's event loop, as do the upstream connections it uses, so nothing here is
+ * shared or locked.
+ *
+ * <p>Order of work: pick a cluster (route split) and an upstream (the cluster's balancer, avoiding
+ * upstreams already tried), take a pooled connection, send the request and stream its body, relay
+ * the response. A try that fails before any response byte reached the client may be retried
+ * according to the route's retry policy; the request body is kept for replay up to
+ * {@code buffer-limit}, as retained slices of the received buffers (never copied).
+ */
+final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnection.Listener {
+
+    /** Why a try failed, as outcome tags and access-log errors name it. */
+    enum Failure {
+        CONNECT("connect_failure", RetryOn.CONNECT_FAILURE, LocalReply.UPSTREAM_CONNECT_FAILURE),
+        RESET("reset", RetryOn.RESET, LocalReply.UPSTREAM_RESET),
+        PROTOCOL("protocol_error", RetryOn.RESET, LocalReply.UPSTREAM_PROTOCOL_ERROR),
+        TIMEOUT("timeout", RetryOn.TIMEOUT, LocalReply.UPSTREAM_TIMEOUT);
+
+        final String tag;
+        final RetryOn retryOn;
+        final LocalReply reply;
+
+        Failure(String tag, RetryOn retryOn, LocalReply reply) {
+            this.tag = tag;
+            this.retryOn = retryOn;
+            this.reply = reply;
+        }
+    }
+
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+    private final FrontendHandler frontend;
+    private final ChannelHandlerContext client;
+    private final ProxyContext proxy;
+    private final Route route;
+    private final RouteConfig routeConfig;
+    private final RetryConfig retry;
+    private final Cluster cluster;
+    private final HttpRequest request;
+    private final String requestId;
+    private final String path;
+    private final boolean clientKeepAlive;
+    private final boolean upgradeRequested;
+    private final boolean idempotent;
+    private final NettyRequestView view;
+    private final HttpHeaders upstreamHeaders;
+    private final String upstreamUri;
+    private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+
+    // Request body: parts not yet written to the current try, and parts kept for replay.
+    private final ArrayDeque<HttpContent> unsent = new ArrayDeque<>(4);
+    private final ArrayList<HttpContent> replay = new ArrayList<>(4);
+    private boolean replayable = true;
+    private long replayBytes;
+    private boolean requestComplete;
+    private long bytesIn;
+
+    // The current try.
+    private int attempt;
+    private Upstream upstream;
+    private UpstreamConnection connection;
+    private boolean waitingForConnection;
+    private boolean tryOpen;
+    private long tryStartNanos;
+    private boolean sentAnything;
+    private boolean upstreamPausedByUs;
+    private Set<Upstream> tried = Set.of();
+    private ScheduledFuture<?> tryTimer;
+    private ScheduledFuture<?> routeTimer;
+    private ScheduledFuture<?> backoffTimer;
+    private long upstreamNanos;
+
+    // The response.
+    private boolean responseStarted;
+    private boolean closeClientAfter;
+    private int status;
+    private long bytesOut;
+    private String error;
+    private boolean done;
+
+    Exchange(FrontendHandler frontend, Snapshot snapshot, Route route, HttpRequest request, String requestId,
+             String path, boolean clientKeepAlive) {
+        this.frontend = frontend;
+        this.client = frontend.ctx();
+        this.proxy = frontend.proxy();
+        this.route = route;
+        this.routeConfig = route.config();
+        this.retry = routeConfig.retry();
+        this.cluster = route.pickCluster();
+        this.request = request;
+        this.requestId = requestId;
+        this.path = path;
+        this.clientKeepAlive = clientKeepAlive;
+        this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
+        this.idempotent = IDEMPOTENT.contains(request.method().name());
+        this.view = new NettyRequestView(request, path, frontend.clientIp());
+        this.upstreamUri = route.rewrite(request.uri());
+        this.upstreamHeaders = upstreamHeaders(request);
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    // ------------------------------------------------------------------ start and tries
+
+    void start() {
+        long timeoutNanos = routeConfig.timeout().toNanos();
+        if (timeoutNanos > 0) {
+            routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        frontend.pause(FrontendHandler.PAUSE_CONNECTING);
+        startTry();
+    }
+
+    private void startTry() {
+        if (done) {
+            return;
+        }
+        attempt++;
+        HostSet hosts = cluster.hostSet();
+        Upstream chosen = cluster.loadBalancer().choose(hosts, view, tried);
+        if (chosen == null) {
+            fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), null);
+            return;
+        }
+        upstream = chosen;
+        if (tried.isEmpty()) {
+            tried = new HashSet<>(4);
+        }
+        tried.add(chosen);
+        tryOpen = true;
+        sentAnything = false;
+        tryStartNanos = System.nanoTime();
+        chosen.onRequestStart();
+        long perTry = retry.perTryTimeout().toNanos();
+        if (perTry > 0) {
+            tryTimer = client.executor().schedule(this::onTryTimeout, perTry, TimeUnit.NANOSECONDS);
+        }
+        waitingForConnection = true;
+        proxy.pools().forLoop(client.executor()).acquire(chosen, cluster.config(), this);
+    }
+
+    @Override
+    public void onAcquired(UpstreamConnection acquired) {
+        waitingForConnection = false;
+        if (done || !tryOpen || acquired.upstream() != upstream) {
+            // The request gave up (timeout, client left) while the connection was being made.
+            acquired.release();
+            return;
+        }
+        connection = acquired;
+        acquired.bind(this);
+        Channel ch = acquired.channel();
+        HttpRequest upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri,
+                upstreamHeaders.copy().setInt(Headers.X_BULWARK_ATTEMPT, attempt));
+        ch.write(upstreamRequest);
+        sentAnything = true;
+        HttpContent part;
+        while ((part = unsent.poll()) != null) {
+            ch.write(part);
+        }
+        ch.flush();
+        frontend.resume(FrontendHandler.PAUSE_CONNECTING);
+        if (!ch.isWritable()) {
+            frontend.pause(FrontendHandler.PAUSE_BACKPRESSURE);
+        }
+    }
+
+    @Override
+    public void onAcquireFailed(Throwable cause, boolean connectFailure) {
+        waitingForConnection = false;
+        if (done || !tryOpen) {
+            return;
+        }
+        tryFailed(Failure.CONNECT, cause);
+    }
+
+    // ------------------------------------------------------------------ request body
+
+    void onRequestContent(HttpContent content) {
+        int size = content.content().readableBytes();
+        bytesIn += size;
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            requestComplete = true;
+        }
+        long max = frontend.listener().maxBodySize();
+        if (max > 0 && bytesIn > max) {
+            content.release();
+            closeClientAfter = true;
+            fail(LocalReply.BODY_TOO_LARGE, "request body exceeds the limit of " + max + " bytes", null);
+            return;
+        }
+        if (done) {
+            content.release();
+            return;
+        }
+        HttpContent toSend = content;
+        if (replayable) {
+            if (replayBytes + size <= retry.bufferLimit()) {
+                replay.add(content);
+                replayBytes += size;
+                toSend = content.retainedDuplicate();
+            } else {
+                dropReplay();
+            }
+        }
+        if (connection != null) {
+            connection.channel().write(toSend);
+            if (!connection.channel().isWritable()) {
+                frontend.pause(FrontendHandler.PAUSE_BACKPRESSURE);
+            }
+        } else {
+            unsent.add(toSend);
+        }
+    }
+
+    private void dropReplay() {
+        replayable = false;
+        for (HttpContent c : replay) {
+            c.release();
+        }
+        replay.clear();
+        replayBytes = 0;
+    }
+
+    void onClientReadComplete() {
+        if (connection != null) {
+            connection.channel().flush();
+        }
+    }
+
+    void onClientWritabilityChanged(boolean writable) {
+        if (writable && upstreamPausedByUs && connection != null) {
+            upstreamPausedByUs = false;
+            connection.channel().config().setAutoRead(true);
+            connection.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritable(UpstreamConnection c) {
+        if (c == connection) {
+            frontend.resume(FrontendHandler.PAUSE_BACKPRESSURE);
+        }
+    }
+
+    // ------------------------------------------------------------------ response
+
+    @Override
+    public void onUpstreamResponse(UpstreamConnection c, HttpResponse response) {
+        if (c != connection || done) {
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101 && upgradeRequested) {
+            startTunnel(c, response);
+            return;
+        }
+        if (code >= 100 && code < 200) {
+            return; // other interim responses are not relayed; the final one follows
+        }
+        long latency = System.nanoTime() - tryStartNanos;
+        upstream.onResponse(code, latency);
+        proxy.metrics().upstreamTry(cluster.name(), upstream.address(), (code / 100) + "xx", latency);
+        cancelTryTimer();
+        RetryOn reason = retryReasonFor(code);
+        if (reason != null && mayRetry(reason)) {
+            error = "upstream_status_" + code;
+            proxy.metrics().retry(route.name(), reason.configName());
+            endTry();
+            scheduleRetry();
+            return;
+        }
+        status = code;
+        HttpResponse toClient = new DefaultHttpResponse(request.protocolVersion() == HttpVersion.HTTP_1_0
+                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, response.status(), response.headers().copy());
+        prepareClientResponse(toClient, response);
+        responseStarted = true;
+        client.write(toClient);
+    }
+
+    private void prepareClientResponse(HttpResponse toClient, HttpResponse fromUpstream) {
+        HttpHeaders h = toClient.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(fromUpstream);
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        Headers.stripHopByHop(h, false);
+        h.set(Headers.X_REQUEST_ID, requestId);
+        boolean bodyless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
+        boolean http10Client = request.protocolVersion() == HttpVersion.HTTP_1_0;
+        if (!bodyless && !hasLength) {
+            if (http10Client) {
+                closeClientAfter = true; // body delimited by the connection close
+            } else if (chunked || !hasLength) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        } else if (bodyless && chunked && !http10Client) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        boolean keepAlive = clientKeepAlive && !closeClientAfter && !frontend.closeAfterResponse()
+                && !proxy.draining();
+        if (!keepAlive) {
+            closeClientAfter = true;
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    @Override
+    public void onUpstreamContent(UpstreamConnection c, HttpContent content) {
+        if (c != connection || done || !responseStarted) {
+            content.release();
+            return;
+        }
+        bytesOut += content.content().readableBytes();
+        boolean last = content instanceof LastHttpContent;
+        if (last && request.protocolVersion() == HttpVersion.HTTP_1_0 && closeClientAfter
+                && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+            // HTTP/1.0 cannot carry trailers; keep the bytes, drop the trailer fields.
+            HttpContent plain = new io.netty.handler.codec.http.DefaultLastHttpContent(content.content().retain());
+            content.release();
+            content = plain;
+        }
+        client.write(content);
+        if (last) {
+            responseComplete(c);
+            return;
+        }
+        if (!client.channel().isWritable() && !upstreamPausedByUs) {
+            upstreamPausedByUs = true;
+            c.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete(UpstreamConnection c) {
+        if (c == connection && responseStarted) {
+            client.flush();
+        }
+    }
+
+    private void responseComplete(UpstreamConnection c) {
+        client.flush();
+        boolean reusable = requestComplete && unsent.isEmpty();
+        if (upstreamPausedByUs) {
+            upstreamPausedByUs = false;
+            c.channel().config().setAutoRead(true);
+        }
+        upstreamNanos = System.nanoTime() - tryStartNanos;
+        connection = null;
+        endTry();
+        if (reusable) {
+            c.release();
+        } else {
+            c.discard();
+        }
+        finish(!closeClientAfter);
+    }
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection c, Throwable cause) {
+        if (c != connection || done) {
+            return;
+        }
+        connection = null;
+        if (responseStarted) {
+            // Bytes already went to the client: all we can do is not pretend the response was complete.
+            error = "upstream_reset_mid_response";
+            upstream.onLocalFailure(System.nanoTime() - tryStartNanos);
+            endTry();
+            abortClient();
+            return;
+        }
+        Failure failure = cause instanceof UpstreamConnection.UpstreamProtocolException ? Failure.PROTOCOL
+                : Failure.RESET;
+        tryFailed(failure, cause);
+    }
+
+    // ------------------------------------------------------------------ failures and retries
+
+    private void tryFailed(Failure failure, Throwable cause) {
+        long latency = System.nanoTime() - tryStartNanos;
+        Upstream failed = upstream;
+        if (failed != null) {
+            failed.onLocalFailure(latency);
+            proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
+        }
+        error = failure.tag;
+        cancelTryTimer();
+        endTry();
+        if (mayRetry(failure.retryOn)) {
+            proxy.metrics().retry(route.name(), failure.retryOn.configName());
+            scheduleRetry();
+            return;
+        }
+        String where = failed == null ? cluster.name() : failed.address();
+        String message = switch (failure) {
+            case CONNECT -> "could not connect to " + where + describe(cause);
+            case RESET -> "upstream " + where + " closed the connection before responding";
+            case PROTOCOL -> "upstream " + where + " sent a malformed response" + describe(cause);
+            case TIMEOUT -> "upstream " + where + " did not respond in time";
+        };
+        fail(failure.reply, message, null);
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause == null || cause.getMessage() == null) {
+            return "";
+        }
+        return ": " + cause.getMessage();
+    }
+
+    private RetryOn retryReasonFor(int code) {
+        Set<RetryOn> on = retry.retryOn();
+        if (on.contains(RetryOn.RETRIABLE_STATUS) && retry.retriableStatus().contains(code)) {
+            return RetryOn.RETRIABLE_STATUS;
+        }
+        if (on.contains(RetryOn.GATEWAY_ERROR) && (code == 502 || code == 503 || code == 504)) {
+            return RetryOn.GATEWAY_ERROR;
+        }
+        if (on.contains(RetryOn.SERVER_ERROR) && code >= 500) {
+            return RetryOn.SERVER_ERROR;
+        }
+        return null;
+    }
+
+    /**
+     * Whether a failed try may be retried: the policy names the reason, retries are left, no
+     * response byte went to the client, and the request can be sent again — a request that
+     * reached the upstream is re-sent only if its method is idempotent (or the route allows
+     * it) and its body is still whole in the replay buffer.
+     */
+    private boolean mayRetry(RetryOn reason) {
+        if (done || responseStarted || upgradeRequested) {
+            return false;
+        }
+        if (!retry.retryOn().contains(reason)) {
+            return false;
+        }
+        if (attempt > retry.maxRetries()) {
+            return false;
+        }
+        boolean reachedUpstream = reason != RetryOn.CONNECT_FAILURE;
+        if (reachedUpstream && !idempotent && !retry.retryNonIdempotent()) {
+            return false;
+        }
+        if (reachedUpstream && bytesIn > 0 && !replayable) {
+            return false;
+        }
+        if (!reachedUpstream && !unsentIsWhole()) {
+            return false;
+        }
+        return true;
+    }
+
+    /** After a connect failure nothing was written, so the unsent queue still holds the whole body. */
+    private boolean unsentIsWhole() {
+        return replayable || !sentAnything;
+    }
+
+    private void scheduleRetry() {
+        // Rebuild the body to send from the replay buffer (the failed try consumed its duplicates).
+        if (sentAnything) {
+            HttpContent c;
+            while ((c = unsent.poll()) != null) {
+                c.release();
+            }
+            for (HttpContent kept : replay) {
+                unsent.add(kept.retainedDuplicate());
+            }
+        }
+        long base = retry.backoff().base().toNanos();
+        long max = retry.backoff().max().toNanos();
+        long ceiling = Math.min(max, base << Math.min(20, attempt - 1));
+        long delay = ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
+        frontend.pause(FrontendHandler.PAUSE_CONNECTING);
+        if (delay == 0) {
+            startTry();
+        } else {
+            backoffTimer = client.executor().schedule(this::startTry, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onTryTimeout() {
+        tryTimer = null;
+        if (done || !tryOpen || responseStarted) {
+            return;
+        }
+        UpstreamConnection c = connection;
+        connection = null;
+        if (c != null) {
+            c.discard();
+        } else if (waitingForConnection) {
+            proxy.pools().forLoop(client.executor()).cancelWait(upstream, this);
+        }
+        tryFailed(Failure.TIMEOUT, null);
+    }
+
+    private void onRouteTimeout() {
+        routeTimer = null;
+        if (done) {
+            return;
+        }
+        error = "route_timeout";
+        if (responseStarted) {
+            endTry();
+            abortClient();
+            return;
+        }
+        if (tryOpen && upstream != null) {
+            long latency = System.nanoTime() - tryStartNanos;
+            upstream.onLocalFailure(latency);
+            proxy.metrics().upstreamTry(cluster.name(), upstream.address(), "timeout", latency);
+        }
+        fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
+                + routeConfig.timeout().toMillis() + "ms", null);
+    }
+
+    private void cancelTryTimer() {
+        if (tryTimer != null) {
+            tryTimer.cancel(false);
+            tryTimer = null;
+        }
+    }
+
+    /** Ends the current try's accounting; a connection still attached is closed, never pooled. */
+    private void endTry() {
+        cancelTryTimer();
+        UpstreamConnection c = connection;
+        connection = null;
+        if (c != null) {
+            c.discard();
+        }
+        if (waitingForConnection && upstream != null) {
+            proxy.pools().forLoop(client.executor()).cancelWait(upstream, this);
+            waitingForConnection = false;
+        }
+        if (upstreamPausedByUs) {
+            upstreamPausedByUs = false;
+        }
+        if (tryOpen) {
+            tryOpen = false;
+            upstream.onRequestEnd();
+        }
+    }
+
+    /** Answers with a local reply (if nothing was sent yet) and ends the exchange. */
+    private void fail(LocalReply reply, String message, Integer statusOverride) {
+        if (done) {
+            return;
+        }
+        endTry();
+        if (responseStarted) {
+            abortClient();
+            return;
+        }
+        error = reply.code();
+        status = statusOverride != null ? statusOverride : reply.status();
+        proxy.metrics().localReply(reply.code());
+        FullHttpResponse response = reply.build(client.alloc(), request.protocolVersion(), message, requestId,
+                statusOverride == null ? 0 : statusOverride);
+        boolean keepAlive = clientKeepAlive && requestComplete && !closeClientAfter && !frontend.closeAfterResponse()
+                && !proxy.draining();
+        if (!keepAlive) {
+            closeClientAfter = true;
+        }
+        HttpUtil.setKeepAlive(response, keepAlive);
+        bytesOut = response.content().readableBytes();
+        responseStarted = true;
+        client.writeAndFlush(response);
+        finish(keepAlive);
+    }
+
+    /** The client connection cannot carry a complete response any more: close it. */
+    private void abortClient() {
+        closeClientAfter = true;
+        client.close();
+        finish(false);
+    }
+
+    void onClientClosed() {
+        if (done) {
+            return;
+        }
+        if (error == null) {
+            error = "client_closed";
+        }
+        if (status == 0) {
+            status = 499;
+        }
+        endTry();
+        finish(false);
+    }
+
+    // ------------------------------------------------------------------ tunnel (WebSocket and other upgrades)
+
+    private void startTunnel(UpstreamConnection c, HttpResponse response) {
+        status = 101;
+        cancelTryTimer();
+        cancelRouteTimer();
+        long latency = System.nanoTime() - tryStartNanos;
+        upstream.onResponse(101, latency);
+        HttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                response.headers().copy());
+        Headers.stripHopByHop(toClient.headers(), true);
+        toClient.headers().set(Headers.X_REQUEST_ID, requestId);
+        responseStarted = true;
+        connection = null;
+        client.writeAndFlush(toClient);
+        done = true;
+        releaseBody();
+        if (tryOpen) {
+            tryOpen = false;
+            upstream.onRequestEnd();
+        }
+        log();
+        frontend.becomeTunnel(c.channel());
+    }
+
+    // ------------------------------------------------------------------ completion
+
+    private void cancelRouteTimer() {
+        if (routeTimer != null) {
+            routeTimer.cancel(false);
+            routeTimer = null;
+        }
+        if (backoffTimer != null) {
+            backoffTimer.cancel(false);
+            backoffTimer = null;
+        }
+    }
+
+    private void releaseBody() {
+        HttpContent c;
+        while ((c = unsent.poll()) != null) {
+            c.release();
+        }
+        for (HttpContent kept : replay) {
+            kept.release();
+        }
+        replay.clear();
+    }
+
+    private void finish(boolean keepAlive) {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelRouteTimer();
+        releaseBody();
+        log();
+        frontend.resume(FrontendHandler.PAUSE_CONNECTING | FrontendHandler.PAUSE_BACKPRESSURE);
+        frontend.onExchangeComplete(this, keepAlive && !closeClientAfter);
+    }
+
+    private void log() {
+        long nanos = System.nanoTime() - startNanos;
+        int code = status == 0 ? 499 : status;
+        proxy.metrics().request(route.name(), cluster.name(), code, nanos);
+        AccessLog accessLog = proxy.accessLog();
+        if (accessLog.enabled()) {
+            accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
+                    route.name(), cluster.name(), upstream == null ? null : upstream.address(), attempt,
+                    nanos / 1e6, upstreamNanos / 1e6, bytesIn, bytesOut, status >= 400 || status == 0 ? error : null));
+        }
+    }
+
+    // ------------------------------------------------------------------ upstream request headers
+
+    private HttpHeaders upstreamHeaders(HttpRequest req) {
+        HttpHeaders h = req.headers().copy();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+        String originalHost = req.headers().get(HttpHeaderNames.HOST);
+        List<String> priorForwardedFor = h.getAll(Headers.X_FORWARDED_FOR);
+        Headers.stripHopByHop(h, upgradeRequested);
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String clientIp = frontend.clientIp();
+        String forwardedFor = priorForwardedFor.isEmpty() ? clientIp
+                : String.join(", ", priorForwardedFor) + ", " + clientIp;
+        h.set(Headers.X_FORWARDED_FOR, forwardedFor);
+        h.set(Headers.X_FORWARDED_PROTO, "http");
+        if (originalHost != null) {
+            h.set(Headers.X_FORWARDED_HOST, originalHost);
+        } else {
+            h.remove(Headers.X_FORWARDED_HOST);
+        }
+        h.set(Headers.X_REQUEST_ID, requestId);
+        RouteConfig.HeaderRewrite rewrite = routeConfig.requestHeaders();
+        for (String name : rewrite.remove()) {
+            h.remove(name);
+        }
+        for (Map.Entry<String, String> e : rewrite.add().entrySet()) {
+            h.set(e.getKey(), e.getValue());
+        }
+        if (originalHost == null && req.protocolVersion() == HttpVersion.HTTP_1_0) {
+            // An HTTP/1.0 request may lack Host; HTTP/1.1 upstreams require one.
+            java.net.InetSocketAddress first = cluster.upstreams().isEmpty() ? null
+                    : cluster.upstreams().get(0).socketAddress();
+            if (first != null) {
+                h.set(HttpHeaderNames.HOST, first.getHostString() + ":" + first.getPort());
+            }
+        }
+        return h;
+    }
+}

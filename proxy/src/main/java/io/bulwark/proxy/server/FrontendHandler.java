@@ -1,0 +1,413 @@
+package io.bulwark.proxy.server;
+
+import io.bulwark.config.ListenerConfig;
+import io.bulwark.proxy.Snapshot;
+import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.routing.Route;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One downstream HTTP/1 connection: checks each request, answers what the proxy answers
+ * itself (CONTRACT §3), and hands the rest to an {@link Exchange}. Requests are served one at a
+ * time; pipelined ones wait in a backlog with reading paused, so a client cannot queue
+ * unbounded work.
+ */
+public final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    /** Reasons reading from the client is paused; reading runs only when none holds. */
+    static final int PAUSE_PIPELINE = 1;
+    static final int PAUSE_BACKPRESSURE = 2;
+    static final int PAUSE_CONNECTING = 4;
+
+    private final ProxyContext proxy;
+    private final ListenerConfig listener;
+    private ChannelHandlerContext ctx;
+    private Exchange current;
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+    private int pauses;
+    /** Body parts of a request answered locally are read and dropped until its last part. */
+    private boolean discardingBody;
+    /** Close once the current response is written (the request or the proxy asked for it). */
+    private boolean closeAfterResponse;
+    private ScheduledFuture<?> headerTimer;
+    private boolean awaitingRequest = true;
+    private String clientIp = "";
+
+    public FrontendHandler(ProxyContext proxy, ListenerConfig listener) {
+        this.proxy = proxy;
+        this.listener = listener;
+    }
+
+    ProxyContext proxy() {
+        return proxy;
+    }
+
+    ListenerConfig listener() {
+        return listener;
+    }
+
+    ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    String clientIp() {
+        return clientIp;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
+            clientIp = remote.getAddress() == null ? remote.getHostString() : remote.getAddress().getHostAddress();
+        }
+        armHeaderTimer();
+        ctx.fireChannelActive();
+    }
+
+    /** Called by {@link RequestStartDetector} when bytes arrive while no request is being read. */
+    void onRequestBytes() {
+        if (awaitingRequest && headerTimer == null) {
+            armHeaderTimer();
+        }
+    }
+
+    private void armHeaderTimer() {
+        long nanos = listener.requestHeaderTimeout().toNanos();
+        if (nanos > 0 && headerTimer == null) {
+            headerTimer = ctx.executor().schedule(this::onHeaderTimeout, nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void disarmHeaderTimer() {
+        if (headerTimer != null) {
+            headerTimer.cancel(false);
+            headerTimer = null;
+        }
+    }
+
+    private void onHeaderTimeout() {
+        headerTimer = null;
+        if (awaitingRequest && ctx.channel().isActive()) {
+            awaitingRequest = false;
+            replyAndClose(LocalReply.REQUEST_TIMEOUT, "request headers not received within "
+                    + listener.requestHeaderTimeout().toMillis() + "ms", null, HttpVersion.HTTP_1_1, null);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!backlog.isEmpty() || (current != null && current.requestComplete() && msg instanceof HttpRequest)) {
+            // A pipelined request: hold it until the current response is done.
+            backlog.add(msg);
+            pause(PAUSE_PIPELINE);
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void dispatch(Object msg) {
+        if (msg instanceof HttpRequest request) {
+            onRequest(request);
+        } else if (msg instanceof HttpContent content) {
+            if (current != null && !current.requestComplete()) {
+                current.onRequestContent(content);
+            } else {
+                boolean last = content instanceof LastHttpContent;
+                content.release();
+                if (last && discardingBody) {
+                    discardingBody = false;
+                    requestFinished();
+                }
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(HttpRequest request) {
+        disarmHeaderTimer();
+        awaitingRequest = false;
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            Throwable cause = result.cause();
+            if (cause instanceof TooLongHttpLineException) {
+                replyAndClose(LocalReply.URI_TOO_LONG, "request line longer than "
+                        + listener.maxInitialLineLength() + " bytes", request, HttpVersion.HTTP_1_1, null);
+            } else if (cause instanceof TooLongHttpHeaderException) {
+                replyAndClose(LocalReply.HEADERS_TOO_LARGE, "request headers larger than "
+                        + listener.maxHeaderSize() + " bytes", request, HttpVersion.HTTP_1_1, null);
+            } else {
+                replyAndClose(LocalReply.BAD_REQUEST, "malformed request: " + describe(cause), request,
+                        HttpVersion.HTTP_1_1, null);
+            }
+            ReferenceCountUtil.release(request);
+            return;
+        }
+        String problem = RequestChecks.problem(request);
+        if (problem != null) {
+            LocalReply reply = problem.startsWith(RequestChecks.VERSION_PREFIX)
+                    ? LocalReply.HTTP_VERSION_NOT_SUPPORTED
+                    : problem.startsWith(RequestChecks.NOT_IMPLEMENTED_PREFIX) ? LocalReply.NOT_IMPLEMENTED
+                    : LocalReply.BAD_REQUEST;
+            replyAndClose(reply, problem, request, request.protocolVersion(), null);
+            ReferenceCountUtil.release(request);
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        String incomingId = headers.get(Headers.X_REQUEST_ID);
+        String requestId = Headers.isAcceptableRequestId(incomingId) ? incomingId : Headers.newRequestId();
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && !proxy.draining();
+        closeAfterResponse = !keepAlive;
+
+        String target = request.uri();
+        int query = target.indexOf('?');
+        String path = query >= 0 ? target.substring(0, query) : target;
+        Snapshot snapshot = proxy.snapshot();
+        Route route = snapshot.routes().match(new NettyRequestView(request, path, clientIp));
+        if (route == null) {
+            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " " + path, request, requestId, null);
+            return;
+        }
+        long maxBody = listener.maxBodySize();
+        long declared = HttpUtil.getContentLength(request, -1L);
+        if (maxBody > 0 && declared > maxBody) {
+            replyAndClose(LocalReply.BODY_TOO_LARGE, "request body of " + declared + " bytes exceeds the limit of "
+                    + maxBody + " bytes", request, request.protocolVersion(), requestId);
+            ReferenceCountUtil.release(request);
+            return;
+        }
+        if (HttpUtil.is100ContinueExpected(request)) {
+            // Checks passed: invite the body now rather than make the upstream do it.
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+            headers.remove(HttpHeaderNames.EXPECT);
+        } else if (headers.contains(HttpHeaderNames.EXPECT)) {
+            replyAndClose(LocalReply.BAD_REQUEST, "unsupported expectation: " + headers.get(HttpHeaderNames.EXPECT),
+                    request, request.protocolVersion(), requestId);
+            ReferenceCountUtil.release(request);
+            return;
+        }
+        current = new Exchange(this, snapshot, route, request, requestId, path, keepAlive);
+        proxy.exchangeStarted();
+        current.start();
+    }
+
+    private static String describe(Throwable cause) {
+        String m = cause == null ? null : cause.getMessage();
+        return m == null ? "unparseable" : m;
+    }
+
+    /**
+     * A local reply to a request that is otherwise well-formed: the connection stays open, and the
+     * request's body (if any) is read and dropped.
+     */
+    private void localReply(LocalReply reply, String message, HttpRequest request, String requestId, String route) {
+        long start = System.nanoTime();
+        boolean hasBody = HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
+        if (request instanceof LastHttpContent || !hasBody) {
+            discardingBody = false;
+        } else {
+            discardingBody = true;
+        }
+        FullHttpResponse response = reply.build(ctx.alloc(), request.protocolVersion(), message, requestId, 0);
+        boolean close = closeAfterResponse || proxy.draining();
+        HttpUtil.setKeepAlive(response, !close);
+        recordLocal(reply, 0, request, requestId, route, start, response.content().readableBytes());
+        ReferenceCountUtil.release(request);
+        if (close) {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.writeAndFlush(response);
+        if (!discardingBody) {
+            requestFinished();
+        }
+    }
+
+    /** A local reply after which the connection closes (malformed or refused input). */
+    void replyAndClose(LocalReply reply, String message, HttpRequest request, HttpVersion version, String requestId) {
+        long start = System.nanoTime();
+        FullHttpResponse response = reply.build(ctx.alloc(), version, message, requestId, 0);
+        HttpUtil.setKeepAlive(response, false);
+        recordLocal(reply, 0, request, requestId, null, start, response.content().readableBytes());
+        closeAfterResponse = true;
+        pause(PAUSE_PIPELINE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void recordLocal(LocalReply reply, int status, HttpRequest request, String requestId, String route,
+                             long startNanos, long bytesOut) {
+        int code = status > 0 ? status : reply.status();
+        proxy.metrics().localReply(reply.code());
+        proxy.metrics().request(route == null ? "none" : route, "none", code, System.nanoTime() - startNanos);
+        AccessLog log = proxy.accessLog();
+        if (log.enabled()) {
+            String method = request == null ? "-" : request.method().name();
+            String path = request == null ? "-" : request.uri();
+            log.log(new AccessLog.Entry(System.currentTimeMillis(), requestId, method, path, code, route, null, null,
+                    0, (System.nanoTime() - startNanos) / 1e6, 0, 0, bytesOut, reply.code()));
+        }
+    }
+
+    /** The exchange has written its whole response (or failed); the connection may serve the next request. */
+    void onExchangeComplete(Exchange exchange, boolean keepAlive) {
+        if (exchange != current) {
+            return;
+        }
+        current = null;
+        proxy.exchangeEnded();
+        if (!keepAlive || closeAfterResponse || proxy.draining()) {
+            closeAfterResponse = true;
+            ctx.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (exchange.requestComplete()) {
+            requestFinished();
+        } else {
+            // The response finished first (e.g. an upstream that answered early); drop the rest of the body.
+            discardingBody = true;
+        }
+    }
+
+    /** The previous request is fully read and answered: wait for (or take from the backlog) the next one. */
+    private void requestFinished() {
+        awaitingRequest = true;
+        resume(PAUSE_PIPELINE);
+        while (!backlog.isEmpty() && current == null && !discardingBody && ctx.channel().isActive()) {
+            Object next = backlog.poll();
+            dispatch(next);
+        }
+    }
+
+    /** Switches this connection to a raw byte tunnel (after an upstream answered 101). */
+    void becomeTunnel(Channel upstreamChannel) {
+        disarmHeaderTimer();
+        current = null;
+        proxy.exchangeEnded();
+        proxy.tunnelOpened();
+        Channel client = ctx.channel();
+        client.closeFuture().addListener(f -> proxy.tunnelClosed());
+        Tunnel.splice(client, upstreamChannel, backlog);
+        backlog.clear();
+    }
+
+    void pause(int reason) {
+        boolean was = pauses == 0;
+        pauses |= reason;
+        if (was) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    void resume(int reason) {
+        if (pauses == 0) {
+            return;
+        }
+        pauses &= ~reason;
+        if (pauses == 0) {
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    /** Shutdown: close now if nothing is in flight, else after the current response. */
+    public void closeIfIdle() {
+        closeAfterResponse = true;
+        if (current == null && ctx.channel().isActive()) {
+            ctx.close();
+        }
+    }
+
+    boolean closeAfterResponse() {
+        return closeAfterResponse;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onClientReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onClientWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (current == null) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        disarmHeaderTimer();
+        Exchange ex = current;
+        if (ex != null) {
+            ex.onClientClosed();
+        }
+        releaseBacklog();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseBacklog();
+    }
+
+    private void releaseBacklog() {
+        Object msg;
+        while ((msg = backlog.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Client I/O errors (reset by peer and the like) are the client's business; just close.
+        ctx.close();
+    }
+
+    /** Test hook: the pipelined requests waiting. */
+    List<Object> backlogView() {
+        return List.copyOf(backlog);
+    }
+}

@@ -1,0 +1,110 @@
+package io.bulwark.proxy.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The responses Bulwark makes itself (CONTRACT §3): a status, the header
+ * {@code x-bulwark-error: <code>} and the JSON body
+ * {@code {"error":"<code>","message":"...","request_id":"..."}}.
+ */
+public enum LocalReply {
+    BAD_REQUEST(400, "bad_request"),
+    NO_ROUTE(404, "no_route"),
+    REQUEST_TIMEOUT(408, "request_timeout"),
+    BODY_TOO_LARGE(413, "body_too_large"),
+    URI_TOO_LONG(414, "uri_too_long"),
+    RATE_LIMITED(429, "rate_limited"),
+    HEADERS_TOO_LARGE(431, "headers_too_large"),
+    NOT_IMPLEMENTED(501, "not_implemented"),
+    UPSTREAM_CONNECT_FAILURE(502, "upstream_connect_failure"),
+    UPSTREAM_RESET(502, "upstream_reset"),
+    UPSTREAM_PROTOCOL_ERROR(502, "upstream_protocol_error"),
+    NO_HEALTHY_UPSTREAM(503, "no_healthy_upstream"),
+    CIRCUIT_OPEN(503, "circuit_open"),
+    OVERLOADED(503, "overloaded"),
+    FAULT_INJECTED(503, "fault_injected"),
+    UPSTREAM_TIMEOUT(504, "upstream_timeout"),
+    HTTP_VERSION_NOT_SUPPORTED(505, "http_version_not_supported");
+
+    public static final String ERROR_HEADER = "x-bulwark-error";
+
+    private final int status;
+    private final String code;
+
+    LocalReply(int status, String code) {
+        this.status = status;
+        this.code = code;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    /**
+     * Builds the full response.
+     *
+     * @param statusOverride a different status for the same code (a fault abort's configured status), or 0
+     */
+    public FullHttpResponse build(ByteBufAllocator alloc, HttpVersion version, String message, String requestId,
+                                  int statusOverride) {
+        StringBuilder json = new StringBuilder(96 + message.length());
+        json.append("{\"error\":\"").append(code).append("\",\"message\":");
+        appendJsonString(json, message);
+        json.append(",\"request_id\":");
+        if (requestId == null) {
+            json.append("null");
+        } else {
+            appendJsonString(json, requestId);
+        }
+        json.append("}\n");
+        ByteBuf body = alloc.buffer(json.length());
+        body.writeCharSequence(json, StandardCharsets.UTF_8);
+        HttpResponseStatus responseStatus = HttpResponseStatus.valueOf(statusOverride > 0 ? statusOverride : status);
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                version == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, responseStatus, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(ERROR_HEADER, code)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        if (requestId != null) {
+            response.headers().set(Headers.X_REQUEST_ID, requestId);
+        }
+        return response;
+    }
+
+    static void appendJsonString(StringBuilder out, String value) {
+        out.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+}

@@ -1,0 +1,92 @@
+package io.bulwark.proxy.server;
+
+import io.bulwark.proxy.Snapshot;
+import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.proxy.metrics.ProxyMetrics;
+import io.bulwark.proxy.pool.ConnectionPools;
+import io.netty.channel.group.ChannelGroup;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * What every downstream connection of one proxy shares: the current routing snapshot, the
+ * upstream pools, metrics, the access log, and the drain state used by graceful shutdown.
+ */
+public final class ProxyContext {
+
+    private final AtomicReference<Snapshot> snapshot;
+    private final ConnectionPools pools;
+    private final ProxyMetrics metrics;
+    private final AccessLog accessLog;
+    private final ChannelGroup connections;
+    private final AtomicInteger activeExchanges = new AtomicInteger();
+    private final AtomicInteger tunnels = new AtomicInteger();
+    private volatile boolean draining;
+
+    public ProxyContext(AtomicReference<Snapshot> snapshot, ConnectionPools pools, ProxyMetrics metrics,
+                        AccessLog accessLog, ChannelGroup connections) {
+        this.snapshot = snapshot;
+        this.pools = pools;
+        this.metrics = metrics;
+        this.accessLog = accessLog;
+        this.connections = connections;
+    }
+
+    /** The snapshot a new request routes with. */
+    public Snapshot snapshot() {
+        return snapshot.get();
+    }
+
+    public ConnectionPools pools() {
+        return pools;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /** Every open downstream connection. */
+    public ChannelGroup connections() {
+        return connections;
+    }
+
+    /** Requests between their headers arriving and their response being complete. */
+    public int activeExchanges() {
+        return activeExchanges.get();
+    }
+
+    /** Open WebSocket/upgrade tunnels. */
+    public int tunnels() {
+        return tunnels.get();
+    }
+
+    /** True once shutdown began: responses carry {@code Connection: close} and idle connections are closed. */
+    public boolean draining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        draining = true;
+    }
+
+    void exchangeStarted() {
+        activeExchanges.incrementAndGet();
+    }
+
+    void exchangeEnded() {
+        activeExchanges.decrementAndGet();
+    }
+
+    void tunnelOpened() {
+        tunnels.incrementAndGet();
+    }
+
+    void tunnelClosed() {
+        tunnels.decrementAndGet();
+    }
+}

@@ -1,0 +1,101 @@
+package io.bulwark.proxy.server;
+
+import io.bulwark.config.ListenerConfig;
+import io.bulwark.proxy.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client-facing listener. Each accepted connection gets a pipeline built in named steps:
+ * request-start detection (for the header timeout), the HTTP/1 codec with the listener's size
+ * limits, the idle timer, and the {@link FrontendHandler}.
+ */
+public final class ProxyServer {
+
+    private final ProxyContext proxy;
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private Channel serverChannel;
+
+    public ProxyServer(ProxyContext proxy, Transport transport, EventLoopGroup group) {
+        this.proxy = proxy;
+        this.transport = transport;
+        this.group = group;
+    }
+
+    /** Binds the listener of the current snapshot's config; blocks until bound. */
+    public InetSocketAddress start() throws InterruptedException {
+        ListenerConfig listener = proxy.snapshot().config().listener();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // Limits come from the config in force when the connection is accepted.
+                        initPipeline(ch.pipeline(), proxy.snapshot().config().listener());
+                        proxy.connections().add(ch);
+                    }
+                });
+        serverChannel = bootstrap.bind(listener.host(), listener.port()).sync().channel();
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    void initPipeline(ChannelPipeline p, ListenerConfig listener) {
+        FrontendHandler frontend = new FrontendHandler(proxy, listener);
+        addRequestStartDetector(p, frontend);
+        addCodec(p, listener);
+        addIdleTimeout(p, listener);
+        p.addLast("frontend", frontend);
+    }
+
+    private static void addRequestStartDetector(ChannelPipeline p, FrontendHandler frontend) {
+        p.addLast("request-start", new RequestStartDetector(frontend));
+    }
+
+    private static void addCodec(ChannelPipeline p, ListenerConfig listener) {
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(listener.maxInitialLineLength())
+                .setMaxHeaderSize(listener.maxHeaderSize())
+                .setMaxChunkSize(16 * 1024)
+                .setAllowDuplicateContentLengths(false)
+                .setAllowPartialChunks(true)
+                .setValidateHeaders(true)
+                .setStrictLineParsing(true);
+        p.addLast("codec", new HttpServerCodec(decoder));
+    }
+
+    private static void addIdleTimeout(ChannelPipeline p, ListenerConfig listener) {
+        long idle = listener.idleTimeout().toMillis();
+        if (idle > 0) {
+            p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return serverChannel == null ? null : (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Stops accepting new connections; open ones are left to finish. */
+    public void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+}

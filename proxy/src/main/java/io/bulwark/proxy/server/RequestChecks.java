@@ -1,0 +1,84 @@
+package io.bulwark.proxy.server;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Request checks beyond what Netty's decoder enforces (it already rejects Content-Length with
+ * Transfer-Encoding, conflicting lengths and a non-final chunked coding). Anything ambiguous is
+ * refused: a proxy that forwards it is a smuggling hole for everything behind it.
+ */
+final class RequestChecks {
+
+    static final String VERSION_PREFIX = "unsupported HTTP version";
+    static final String NOT_IMPLEMENTED_PREFIX = "unsupported transfer coding";
+
+    private static final Set<String> KNOWN_CODINGS = Set.of("chunked", "gzip", "x-gzip", "deflate", "compress",
+            "x-compress");
+
+    private RequestChecks() {
+    }
+
+    /** What is wrong with the request, or null when it may be proxied. */
+    static String problem(HttpRequest request) {
+        HttpVersion version = request.protocolVersion();
+        if (version.majorVersion() != 1 || (version.minorVersion() != 0 && version.minorVersion() != 1)) {
+            return VERSION_PREFIX + " " + version.text();
+        }
+        HttpHeaders headers = request.headers();
+        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            return "more than one Host header";
+        }
+        if (version == HttpVersion.HTTP_1_1 && hosts.isEmpty()) {
+            return "missing Host header";
+        }
+        if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
+            return "invalid Host header";
+        }
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty()) {
+            String joined = String.join(",", codings).trim().toLowerCase(Locale.ROOT);
+            if (!joined.equals("chunked")) {
+                for (String coding : joined.split(",")) {
+                    String c = coding.trim();
+                    int semi = c.indexOf(';');
+                    if (semi >= 0) {
+                        c = c.substring(0, semi).trim();
+                    }
+                    if (!KNOWN_CODINGS.contains(c)) {
+                        return NOT_IMPLEMENTED_PREFIX + " \"" + c + "\"";
+                    }
+                }
+                return "Transfer-Encoding must be exactly \"chunked\"";
+            }
+        }
+        String uri = request.uri();
+        if (uri.isEmpty() || (uri.charAt(0) != '/' && !uri.equals("*"))) {
+            return "request target must be in origin form";
+        }
+        return null;
+    }
+
+    /** host or host:port with an optional bracketed IPv6 literal; no spaces, no user info, no path. */
+    static boolean validHost(String host) {
+        if (host.isEmpty() || host.length() > 255) {
+            return host.isEmpty() ? false : false;
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
