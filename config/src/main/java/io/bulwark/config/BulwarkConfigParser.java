@@ -1,0 +1,137 @@
+package io.bulwark.config;
+
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a resolved HOCON tree into a {@link BulwarkConfig}: checks the root, reads the
+ * single top-level blocks (listener, admin, shutdown) itself and hands clusters and routes to
+ * {@link ClusterConfigParser} and {@link RouteConfigParser}. Throws once, at the end, with
+ * every problem found.
+ */
+final class BulwarkConfigParser {
+
+    static final String ROOT = "bulwark";
+
+    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
+    private static final List<String> LISTENER_KEYS = List.of(
+            "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
+            "request-header-timeout", "idle-timeout");
+    private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
+    private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
+
+    /** Request line and header block bounds: below 256 bytes nothing real fits, above 1MiB is a memory risk. */
+    private static final long MIN_HEADER_BYTES = 256;
+    private static final long MAX_HEADER_BYTES = 1024 * 1024;
+
+    /** Cluster and route names end up in URLs, metric tags and log fields. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    static final String NAME_EXPECTED = "a name of letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+    private BulwarkConfigParser() {
+    }
+
+    static boolean isValidName(String name) {
+        return NAME.matcher(name).matches();
+    }
+
+    static BulwarkConfig parse(ConfigObject root, ReferenceDefaults defaults) throws ConfigValidationException {
+        Problems problems = new Problems();
+        // Only "bulwark" belongs at the top; anything else is a typo or a file meant for something else.
+        for (String key : new ConfigReader("", root, problems).keys()) {
+            if (!key.equals(ROOT)) {
+                problems.add(ConfigReader.quoteKey(key), "unknown key" + hintOrExpected(key));
+            }
+        }
+        ConfigValue bulwarkValue = root.get(ROOT);
+        if (bulwarkValue == null || bulwarkValue.valueType() != ConfigValueType.OBJECT) {
+            problems.add(ROOT, ConfigReader.render(bulwarkValue)
+                    + " (expected: the root object bulwark { listener { port = ... }, clusters { ... }, routes = [ ... ] })");
+            problems.throwIfAny();
+        }
+        ConfigReader bulwark = new ConfigReader(ROOT, (ConfigObject) bulwarkValue, problems).withDefaults(defaults.bulwark());
+        bulwark.rejectUnknownKeys(ROOT_KEYS);
+
+        ListenerConfig listener = listener(bulwark.object("listener"));
+        AdminConfig admin = admin(bulwark.object("admin"));
+        ShutdownConfig shutdown = shutdown(bulwark.object("shutdown"));
+        boolean watchConfig = bulwark.bool("watch-config");
+        ClusterConfigParser.Result clusters = ClusterConfigParser.parseAll(bulwark, defaults);
+        List<RouteConfig> routes = RouteConfigParser.parseAll(bulwark, clusters.names(), defaults);
+
+        problems.throwIfAny();
+        return new BulwarkConfig(listener, admin, shutdown, watchConfig, clusters.clusters(), routes);
+    }
+
+    private static String hintOrExpected(String key) {
+        String hint = DidYouMean.hint(key, List.of(ROOT));
+        return hint.isEmpty() ? " (expected: only the root object \"bulwark\")" : hint;
+    }
+
+    private static ListenerConfig listener(ConfigReader r) {
+        r.rejectUnknownKeys(LISTENER_KEYS);
+        String sizeRange = "a size from 256 bytes to 1MiB, like 16KiB";
+        return new ListenerConfig(
+                bindHost(r),
+                r.integer("port", 1, 65535),
+                (int) r.bytes("max-initial-line-length", MIN_HEADER_BYTES, MAX_HEADER_BYTES, sizeRange),
+                (int) r.bytes("max-header-size", MIN_HEADER_BYTES, MAX_HEADER_BYTES, sizeRange),
+                r.bytes("max-body-size", 0, Long.MAX_VALUE, "a size >= 0 like 10MiB (0 = no limit)"),
+                r.positiveDuration("request-header-timeout"),
+                r.positiveDuration("idle-timeout"));
+    }
+
+    private static AdminConfig admin(ConfigReader r) {
+        r.rejectUnknownKeys(ADMIN_KEYS);
+        String host = bindHost(r);
+        int port = r.integer("port", 1, 65535);
+        Optional<String> token = r.optionalString("token", "a non-empty string");
+        token.ifPresent(t -> {
+            if (t.isEmpty()) {
+                r.problem("token", "\"\" (expected: a non-empty string; leave token out to disable authentication)");
+            } else if (!t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                // It travels in an Authorization header; anything else cannot be typed reliably.
+                r.problem("token", "<redacted> (expected: printable ASCII without spaces)");
+            }
+        });
+        if (token.isEmpty() && !host.isEmpty() && !HostAddresses.isLoopback(host)) {
+            r.problem("token", "required when admin.host is not loopback (admin.host is \"" + host
+                    + "\"); set it, e.g. token = ${?BULWARK_ADMIN_TOKEN}, or bind the admin API to 127.0.0.1");
+        }
+        Optional<Path> stateFile = r.optionalString("state-file", "a file path").flatMap(s -> {
+            try {
+                if (s.isBlank()) {
+                    throw new InvalidPathException(s, "empty path");
+                }
+                return Optional.of(Path.of(s));
+            } catch (InvalidPathException e) {
+                r.problem("state-file", ConfigReader.render(r.slot("state-file").value()) + " (expected: a file path)");
+                return Optional.empty();
+            }
+        });
+        return new AdminConfig(host, port, token, stateFile);
+    }
+
+    private static ShutdownConfig shutdown(ConfigReader r) {
+        r.rejectUnknownKeys(SHUTDOWN_KEYS);
+        return new ShutdownConfig(r.duration("drain-timeout"));
+    }
+
+    private static String bindHost(ConfigReader r) {
+        String expected = "an IP address or host name, like 0.0.0.0 or ::1";
+        ConfigReader.Slot slot = r.slot("host");
+        return r.string(slot, expected).map(h -> {
+            Optional<String> host = HostAddresses.normalizeBindHost(h);
+            if (host.isEmpty()) {
+                r.problemAt(slot, ConfigReader.render(slot.value()) + " (expected: " + expected + ")");
+            }
+            return host.orElse("");
+        }).orElse("");
+    }
+}

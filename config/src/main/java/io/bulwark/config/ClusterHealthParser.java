@@ -1,0 +1,102 @@
+package io.bulwark.config;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a cluster's three health policies: active health checks, passive outlier detection
+ * and the circuit breaker. Cross-field rules live here too (max-ejection-time is at least
+ * base-ejection-time; readmit = probe needs active checks to probe with).
+ */
+final class ClusterHealthParser {
+
+    private static final List<String> HEALTH_CHECK_KEYS = List.of(
+            "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold");
+    private static final List<String> OUTLIER_KEYS = List.of(
+            "consecutive-5xx", "consecutive-gateway-failure", "success-rate", "failure-percentage", "interval",
+            "base-ejection-time", "max-ejection-time", "max-ejection-percent", "readmit");
+    private static final List<String> SUCCESS_RATE_KEYS = List.of("minimum-hosts", "request-volume", "stdev-factor");
+    private static final List<String> FAILURE_PERCENTAGE_KEYS = List.of("threshold", "minimum-hosts", "request-volume");
+    private static final List<String> CIRCUIT_BREAKER_KEYS = List.of(
+            "enabled", "failure-rate-threshold", "slow-call-duration", "slow-call-rate-threshold",
+            "sliding-window-size", "minimum-calls", "wait-in-open", "half-open-calls");
+
+    /** In a fixed order, because the order shows up in messages. */
+    private static final Map<String, OutlierDetectionConfig.Readmit> READMIT = new LinkedHashMap<>();
+
+    static {
+        READMIT.put("timer", OutlierDetectionConfig.Readmit.TIMER);
+        READMIT.put("probe", OutlierDetectionConfig.Readmit.PROBE);
+    }
+
+    private static final int MAX = Integer.MAX_VALUE;
+
+    private ClusterHealthParser() {
+    }
+
+    static HealthCheckConfig healthCheck(ConfigReader h) {
+        h.rejectUnknownKeys(HEALTH_CHECK_KEYS);
+        ConfigReader.Slot pathSlot = h.slot("path");
+        String path = h.string(pathSlot, "a path starting with \"/\"").orElse("/");
+        if (!RouteMatchParser.isRequestPath(path)) {
+            h.problemAt(pathSlot, ConfigReader.render(pathSlot.value())
+                    + " (expected: a path starting with \"/\", without spaces or control characters)");
+        }
+        return new HealthCheckConfig(
+                path,
+                h.positiveDuration("interval"),
+                h.positiveDuration("timeout"),
+                h.integer("unhealthy-threshold", 1, MAX),
+                h.integer("healthy-threshold", 1, MAX));
+    }
+
+    static OutlierDetectionConfig outlierDetection(ConfigReader o, boolean hasHealthCheck) {
+        o.rejectUnknownKeys(OUTLIER_KEYS);
+        int consecutive5xx = o.integer("consecutive-5xx", 1, MAX);
+        int consecutiveGatewayFailure = o.integer("consecutive-gateway-failure", 1, MAX);
+
+        ConfigReader sr = o.object("success-rate");
+        sr.rejectUnknownKeys(SUCCESS_RATE_KEYS);
+        var successRate = new OutlierDetectionConfig.SuccessRateConfig(
+                sr.integer("minimum-hosts", 1, MAX), sr.integer("request-volume", 1, MAX), sr.positiveNumber("stdev-factor"));
+
+        ConfigReader fp = o.object("failure-percentage");
+        fp.rejectUnknownKeys(FAILURE_PERCENTAGE_KEYS);
+        var failurePercentage = new OutlierDetectionConfig.FailurePercentageConfig(
+                fp.percent("threshold"), fp.integer("minimum-hosts", 1, MAX), fp.integer("request-volume", 1, MAX));
+
+        Duration interval = o.positiveDuration("interval");
+        Duration baseEjection = o.positiveDuration("base-ejection-time");
+        ConfigReader.Slot maxSlot = o.slot("max-ejection-time");
+        Duration maxEjection = o.positiveDuration("max-ejection-time");
+        if (!baseEjection.isZero() && !maxEjection.isZero() && maxEjection.compareTo(baseEjection) < 0) {
+            o.problemAt(maxSlot, ConfigReader.render(maxSlot.value())
+                    + " (expected: a duration >= base-ejection-time, which is " + ConfigJson.duration(baseEjection) + ")");
+        }
+        double maxEjectionPercent = o.percent("max-ejection-percent");
+
+        ConfigReader.Slot readmitSlot = o.slot("readmit");
+        var readmit = o.choice("readmit", READMIT, OutlierDetectionConfig.Readmit.TIMER);
+        if (readmit == OutlierDetectionConfig.Readmit.PROBE && !hasHealthCheck) {
+            o.problemAt(readmitSlot, "probe needs a health-check in this cluster (expected: add a health-check block, or readmit = timer)");
+        }
+        return new OutlierDetectionConfig(consecutive5xx, consecutiveGatewayFailure, successRate, failurePercentage,
+                interval, baseEjection, maxEjection, maxEjectionPercent, readmit);
+    }
+
+    static CircuitBreakerConfig circuitBreaker(ConfigReader cb) {
+        cb.rejectUnknownKeys(CIRCUIT_BREAKER_KEYS);
+        // Resilience4j rejects a 0% threshold; checking here turns its exception into a config error.
+        return new CircuitBreakerConfig(
+                cb.bool("enabled"),
+                cb.positivePercent("failure-rate-threshold"),
+                cb.positiveDuration("slow-call-duration"),
+                cb.positivePercent("slow-call-rate-threshold"),
+                cb.integer("sliding-window-size", 1, MAX),
+                cb.integer("minimum-calls", 1, MAX),
+                cb.positiveDuration("wait-in-open"),
+                cb.integer("half-open-calls", 1, MAX));
+    }
+}

@@ -1,0 +1,327 @@
+package io.bulwark.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bulwark.config.OutlierDetectionConfig.Readmit;
+import io.bulwark.config.RetryConfig.RetryOn;
+import io.bulwark.config.RouteMatch.PathMatch;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading valid configs: every key of the contract's example, and the defaults of a minimal one. */
+class ConfigLoaderTest {
+
+    static final String MINIMAL = """
+            bulwark {
+              listener { port = 8080 }
+              clusters { users { endpoints = [ "127.0.0.1:9001" ] } }
+              routes = [ { cluster = users } ]
+            }
+            """;
+
+    static String resource(String name) throws IOException {
+        try (InputStream in = ConfigLoaderTest.class.getResourceAsStream("/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    static BulwarkConfig full() throws Exception {
+        return ConfigLoader.parse(resource("full.conf"), Map.of("BULWARK_ADMIN_TOKEN", "s3cret"));
+    }
+
+    @Test
+    void fullConfigSetsEveryTopLevelKey() throws Exception {
+        BulwarkConfig cfg = full();
+
+        assertThat(cfg.listener()).isEqualTo(new ListenerConfig(
+                "0.0.0.0", 8081, 4096, 32 * 1024, 20L * 1024 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(90)));
+        assertThat(cfg.admin().host()).isEqualTo("127.0.0.1");
+        assertThat(cfg.admin().port()).isEqualTo(9902);
+        assertThat(cfg.admin().token()).contains("s3cret");
+        assertThat(cfg.admin().stateFile()).contains(Path.of("/var/lib/bulwark/state.json"));
+        assertThat(cfg.shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(cfg.watchConfig()).isTrue();
+        assertThat(cfg.clusters()).containsOnlyKeys("users", "users-v2");
+        assertThat(cfg.clusters().keySet()).containsExactly("users", "users-v2");
+    }
+
+    @Test
+    void fullConfigSetsEveryClusterKey() throws Exception {
+        ClusterConfig users = full().cluster("users").orElseThrow();
+
+        assertThat(users.name()).isEqualTo("users");
+        assertThat(users.endpoints()).containsExactly(
+                new EndpointConfig("127.0.0.1", 9001, 1),
+                new EndpointConfig("::1", 9002, 1),
+                new EndpointConfig("users-3.internal", 9003, 2));
+        assertThat(users.endpoints().get(1).address()).isEqualTo("[::1]:9002");
+        assertThat(users.dnsRefresh()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(users.tls()).isTrue();
+        assertThat(users.loadBalancer()).isEqualTo(LoadBalancerKind.RING_HASH);
+        assertThat(users.hashKey()).contains(new HashKey(HashKey.Source.HEADER, "x-user-id"));
+        assertThat(users.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(users.pool()).isEqualTo(new PoolConfig(128, Duration.ofSeconds(40)));
+        assertThat(users.limits()).isEqualTo(new LimitsConfig(512, 256, 4));
+        assertThat(users.healthCheck()).contains(new HealthCheckConfig(
+                "/healthz", Duration.ofSeconds(3), Duration.ofMillis(500), 4, 3));
+        assertThat(users.outlierDetection()).isEqualTo(new OutlierDetectionConfig(
+                6, 7,
+                new OutlierDetectionConfig.SuccessRateConfig(4, 90, 2.5),
+                new OutlierDetectionConfig.FailurePercentageConfig(80, 3, 40),
+                Duration.ofSeconds(8), Duration.ofSeconds(20), Duration.ofSeconds(200), 30, Readmit.PROBE));
+        assertThat(users.panicThreshold()).isEqualTo(40.0);
+        assertThat(users.slowStart()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(
+                false, 60, Duration.ofSeconds(3), 90, 50, 10, Duration.ofSeconds(15), 2));
+    }
+
+    @Test
+    void fullConfigSetsEveryRouteKey() throws Exception {
+        List<RouteConfig> routes = full().routes();
+        assertThat(routes).extracting(RouteConfig::name).containsExactly("users-api", "route-1");
+
+        RouteConfig api = routes.get(0);
+        assertThat(api.match()).isEqualTo(new RouteMatch(
+                new PathMatch(PathMatch.Kind.PREFIX, "/users"), Optional.of("api.example.com"),
+                Set.of("GET", "POST"), Map.of("x-canary", "true")));
+        assertThat(api.clusters()).containsExactly(new RouteConfig.WeightedCluster("users", 1));
+        assertThat(api.prefixRewrite()).contains("/");
+        assertThat(api.requestHeaders()).isEqualTo(new RouteConfig.HeaderRewrite(Map.of("x-from", "bulwark"), List.of("x-debug")));
+        assertThat(api.timeout()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(api.retry()).isEqualTo(new RetryConfig(
+                3, Set.of(RetryOn.values()), Set.of(503, 429), Duration.ofSeconds(2),
+                new RetryConfig.Backoff(Duration.ofMillis(50), Duration.ofMillis(500)),
+                25, 5, true, 128 * 1024));
+        assertThat(api.rateLimit()).contains(new RateLimitConfig(
+                100, 150, new RateLimitConfig.Key(RateLimitConfig.Key.Kind.HEADER, "x-api-key")));
+        assertThat(api.fault()).isEqualTo(new FaultConfig(
+                new FaultConfig.Delay(5, Duration.ofMillis(100)), new FaultConfig.Abort(1.5, 502)));
+
+        RouteConfig split = routes.get(1);
+        assertThat(split.match().path()).isEqualTo(new PathMatch(PathMatch.Kind.REGEX, "^/v2/.*$"));
+        assertThat(split.match().host()).contains("*.example.com");
+        assertThat(split.clusters()).containsExactly(
+                new RouteConfig.WeightedCluster("users", 90), new RouteConfig.WeightedCluster("users-v2", 10));
+    }
+
+    @Test
+    void minimalConfigGetsEveryDefault() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse(MINIMAL, Map.of());
+
+        assertThat(cfg.listener()).isEqualTo(new ListenerConfig(
+                "0.0.0.0", 8080, 8 * 1024, 16 * 1024, 10L * 1024 * 1024, Duration.ofSeconds(10), Duration.ofSeconds(60)));
+        assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9901, Optional.empty(), Optional.empty()));
+        assertThat(cfg.shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(cfg.watchConfig()).isFalse();
+
+        ClusterConfig users = cfg.cluster("users").orElseThrow();
+        assertThat(users.endpoints()).containsExactly(new EndpointConfig("127.0.0.1", 9001, 1));
+        assertThat(users.dnsRefresh()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(users.tls()).isFalse();
+        assertThat(users.loadBalancer()).isEqualTo(LoadBalancerKind.ROUND_ROBIN);
+        assertThat(users.hashKey()).isEmpty();
+        assertThat(users.connectTimeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(users.pool()).isEqualTo(new PoolConfig(256, Duration.ofSeconds(30)));
+        assertThat(users.limits()).isEqualTo(new LimitsConfig(1024, 1024, 3));
+        assertThat(users.healthCheck()).isEmpty();
+        assertThat(users.outlierDetection()).isEqualTo(new OutlierDetectionConfig(
+                5, 5,
+                new OutlierDetectionConfig.SuccessRateConfig(5, 100, 1.9),
+                new OutlierDetectionConfig.FailurePercentageConfig(85, 5, 50),
+                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(300), 10, Readmit.TIMER));
+        assertThat(users.panicThreshold()).isEqualTo(50.0);
+        assertThat(users.slowStart()).isZero();
+        assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(
+                true, 50, Duration.ofSeconds(5), 100, 100, 20, Duration.ofSeconds(10), 5));
+
+        RouteConfig route = cfg.routes().get(0);
+        assertThat(route.name()).isEqualTo("route-0");
+        assertThat(route.match()).isEqualTo(new RouteMatch(
+                new PathMatch(PathMatch.Kind.PREFIX, "/"), Optional.empty(), Set.of(), Map.of()));
+        assertThat(route.clusters()).containsExactly(new RouteConfig.WeightedCluster("users", 1));
+        assertThat(route.prefixRewrite()).isEmpty();
+        assertThat(route.requestHeaders()).isEqualTo(RouteConfig.HeaderRewrite.NONE);
+        assertThat(route.timeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(route.retry()).isEqualTo(new RetryConfig(
+                2, Set.of(RetryOn.CONNECT_FAILURE, RetryOn.RESET, RetryOn.GATEWAY_ERROR), Set.of(503), Duration.ZERO,
+                new RetryConfig.Backoff(Duration.ofMillis(25), Duration.ofMillis(250)),
+                20, 3, false, 64 * 1024));
+        assertThat(route.rateLimit()).isEmpty();
+        assertThat(route.fault()).isEqualTo(FaultConfig.NONE);
+        assertThat(route.fault().active()).isFalse();
+    }
+
+    @Test
+    void optionalBlocksGetTheirOwnDefaultsWhenPresent() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse("""
+                bulwark {
+                  clusters { users { endpoints = [ "h:1" ], health-check {}, outlier-detection { readmit = probe } } }
+                  routes = [ { cluster = users, rate-limit { requests-per-second = 2.5 }, fault { abort { percent = 10 } } } ]
+                }
+                """, Map.of());
+        ClusterConfig users = cfg.cluster("users").orElseThrow();
+        assertThat(users.healthCheck()).contains(new HealthCheckConfig(
+                "/health", Duration.ofSeconds(5), Duration.ofSeconds(1), 3, 2));
+        assertThat(users.outlierDetection().readmit()).isEqualTo(Readmit.PROBE);
+        assertThat(users.outlierDetection().consecutive5xx()).isEqualTo(5);
+        RouteConfig route = cfg.routes().get(0);
+        // Without a burst, one second's worth of requests, rounded up.
+        assertThat(route.rateLimit()).contains(new RateLimitConfig(
+                2.5, 3, new RateLimitConfig.Key(RateLimitConfig.Key.Kind.ROUTE, "")));
+        assertThat(route.fault()).isEqualTo(new FaultConfig(
+                new FaultConfig.Delay(0, Duration.ZERO), new FaultConfig.Abort(10, 503)));
+        assertThat(route.fault().active()).isTrue();
+    }
+
+    @Test
+    void otherBalancersNeedNoHashKeyAndMayCarryOne() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse("""
+                bulwark {
+                  clusters {
+                    a { endpoints = [ "h:1" ], load-balancer = ewma }
+                    b { endpoints = [ "h:1" ], load-balancer = random, hash-key = client-ip }
+                    c { endpoints = [ "h:1" ], load-balancer = ring-hash, hash-key = "cookie:Session" }
+                  }
+                  routes = [ { cluster = a } ]
+                }
+                """, Map.of());
+        assertThat(cfg.cluster("a").orElseThrow().hashKey()).isEmpty();
+        assertThat(cfg.cluster("b").orElseThrow().hashKey()).contains(new HashKey(HashKey.Source.CLIENT_IP, ""));
+        // Cookie names are case-sensitive, unlike header names.
+        assertThat(cfg.cluster("c").orElseThrow().hashKey()).contains(new HashKey(HashKey.Source.COOKIE, "Session"));
+    }
+
+    @Test
+    void clustersKeepFileOrder() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse("""
+                bulwark {
+                  clusters {
+                    zeta { endpoints = [ "h:1" ] }
+                    alpha { endpoints = [ "h:2" ] }
+                    mid { endpoints = [ "h:3" ] }
+                  }
+                  routes = [ { cluster = alpha } ]
+                }
+                """, Map.of());
+        assertThat(cfg.clusters().keySet()).containsExactly("zeta", "alpha", "mid");
+    }
+
+    @Test
+    void adminTokenFromEnvironmentIsAbsentWhenTheVariableIsNotSet() throws Exception {
+        String hocon = MINIMAL + "bulwark.admin.token = ${?BULWARK_ADMIN_TOKEN}\n";
+
+        assertThat(ConfigLoader.parse(hocon, Map.of()).admin().token()).isEmpty();
+        assertThat(ConfigLoader.parse(hocon, Map.of("BULWARK_ADMIN_TOKEN", "abc")).admin().token()).contains("abc");
+    }
+
+    @Test
+    void nonLoopbackAdminIsFineWithATokenFromTheEnvironment() throws Exception {
+        String hocon = MINIMAL + "bulwark.admin { host = \"0.0.0.0\", token = ${?BULWARK_ADMIN_TOKEN} }\n";
+
+        assertThat(ConfigLoader.parse(hocon, Map.of("BULWARK_ADMIN_TOKEN", "abc")).admin().host()).isEqualTo("0.0.0.0");
+        assertThatThrownBy(() -> ConfigLoader.parse(hocon, Map.of()))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path).containsExactly("bulwark.admin.token"));
+    }
+
+    @Test
+    void parseWithoutExplicitEnvironmentUsesTheProcessEnvironment() throws Exception {
+        // PATH is set in every test JVM; a substitution from it proves the real environment is consulted.
+        String path = System.getenv("PATH");
+        BulwarkConfig cfg = ConfigLoader.parse(MINIMAL + "bulwark.admin.state-file = ${?PATH}\n");
+        assertThat(cfg.admin().stateFile().map(Path::toString)).isEqualTo(Optional.ofNullable(path));
+    }
+
+    @Test
+    void loopbackAdminHostsNeedNoToken() throws Exception {
+        for (String host : List.of("127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "0:0:0:0:0:0:0:1")) {
+            BulwarkConfig cfg = ConfigLoader.parse(MINIMAL + "bulwark.admin.host = \"" + host + "\"\n", Map.of());
+            assertThat(cfg.admin().token()).as(host).isEmpty();
+        }
+    }
+
+    @Test
+    void loadsAFileAndFollowsRelativeIncludes(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("clusters.conf"), "bulwark.clusters { users { endpoints = [ \"127.0.0.1:9001\" ] } }\n");
+        Path main = dir.resolve("bulwark.conf");
+        Files.writeString(main, """
+                include "clusters.conf"
+                bulwark {
+                  listener.port = 9090
+                  routes = [ { cluster = users } ]
+                }
+                """);
+
+        BulwarkConfig cfg = ConfigLoader.load(main);
+
+        assertThat(cfg.listener().port()).isEqualTo(9090);
+        assertThat(cfg.clusters()).containsOnlyKeys("users");
+    }
+
+    @Test
+    void missingFileIsAProblemAtTheFilePath(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.conf");
+        assertThatThrownBy(() -> ConfigLoader.load(missing))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .containsExactly(new ConfigProblem(missing.toString(), "config file not found")));
+    }
+
+    @Test
+    void directoryIsAProblemAtTheFilePath(@TempDir Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .singleElement().satisfies(p -> {
+                            assertThat(p.path()).isEqualTo(dir.toString());
+                            assertThat(p.message()).contains("is a directory");
+                        }));
+    }
+
+    @Test
+    void hoconSyntaxErrorNamesTheFileAndLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("broken.conf");
+        Files.writeString(file, "bulwark {\n  listener { port = 8080 \n");
+
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .singleElement().satisfies(p -> {
+                            assertThat(p.path()).isEqualTo(file.toString());
+                            assertThat(p.message()).startsWith("line ");
+                            assertThat(p.message()).doesNotContain("Exception", "\tat ");
+                        }));
+    }
+
+    @Test
+    void unresolvableSubstitutionIsAProblemNotACrash() {
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL + "bulwark.admin.token = ${NOT_SET_ANYWHERE}\n", Map.of()))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .singleElement().satisfies(p -> {
+                            assertThat(p.path()).isEqualTo(ConfigLoader.STRING_SOURCE);
+                            assertThat(p.message()).contains("${NOT_SET_ANYWHERE}");
+                        }));
+    }
+
+    @Test
+    void substitutionsMayReferToTheFileItself() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse(MINIMAL + "bulwark.admin.port = ${bulwark.listener.port}\n", Map.of());
+        assertThat(cfg.admin().port()).isEqualTo(8080);
+    }
+
+    @Test
+    void exceptionMessageHasOneLinePerProblem() {
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL + "bulwark.listener { port = 0, host = \"a b\" }\n", Map.of()))
+                .isInstanceOf(ConfigValidationException.class)
+                .hasMessage("bulwark.listener.host: \"a b\" (expected: an IP address or host name, like 0.0.0.0 or ::1)\n"
+                        + "bulwark.listener.port: 0 (expected: an integer 1..65535)");
+    }
+}
