@@ -55,6 +55,7 @@ public final class Bulwark implements AutoCloseable {
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private InetSocketAddress proxyAddress;
     private InetSocketAddress adminAddress;
 
@@ -195,6 +196,9 @@ public final class Bulwark implements AutoCloseable {
     /** Closes everything at once (after {@link #shutdown()} drained, or on a failed start). */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         stopped.set(true);
         ready.set(false);
         server.stopAccepting();

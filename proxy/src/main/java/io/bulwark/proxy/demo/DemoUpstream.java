@@ -53,7 +53,10 @@ final class DemoUpstream {
     }
 
     private final Kind kind;
-    /** Requests other than health checks; the flaky upstream fails when this reaches a multiple of 3. */
+    /**
+     * Requests other than health checks, echoed as {@code request_number}. The flaky upstream fails
+     * the ones numbered 3, 6, 9, ...; requests with {@code ?fail=} are counted too.
+     */
     private final AtomicLong requests = new AtomicLong();
 
     DemoUpstream(Kind kind) {
@@ -62,11 +65,6 @@ final class DemoUpstream {
 
     Kind kind() {
         return kind;
-    }
-
-    /** Requests answered so far, health checks not counted. */
-    long requests() {
-        return requests.get();
     }
 
     /**

@@ -28,7 +28,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -300,10 +299,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The previous request is fully read and answered: wait for (or take from the backlog) the next one. */
     private void requestFinished() {
         awaitingRequest = true;
-        resume(PAUSE_PIPELINE);
-        while (!backlog.isEmpty() && current == null && !discardingBody && ctx.channel().isActive()) {
-            Object next = backlog.poll();
+        drainBacklog();
+    }
+
+    /**
+     * Feeds held pipelined messages in order: everything up to the next request that cannot start
+     * yet (one is still in flight). Reading resumes only once the backlog is empty.
+     */
+    private void drainBacklog() {
+        while (!backlog.isEmpty() && ctx.channel().isActive()) {
+            Object next = backlog.peek();
+            if (next instanceof HttpRequest && (current != null || discardingBody)) {
+                return;
+            }
+            backlog.poll();
             dispatch(next);
+        }
+        if (backlog.isEmpty()) {
+            resume(PAUSE_PIPELINE);
         }
     }
 
@@ -404,10 +417,5 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Client I/O errors (reset by peer and the like) are the client's business; just close.
         ctx.close();
-    }
-
-    /** Test hook: the pipelined requests waiting. */
-    List<Object> backlogView() {
-        return List.copyOf(backlog);
     }
 }
