@@ -32,6 +32,9 @@ public final class Cluster {
     private final ThreadLocal<LoadBalancer> loadBalancers;
     private volatile List<Upstream> upstreams = List.of();
     private volatile HostSet hostSet = HostSet.EMPTY;
+    private final Object refreshLock = new Object();
+    /** What each endpoint resolved to last time; only touched under {@link #resolve}'s lock. */
+    private Map<EndpointConfig, List<Upstream>> upstreamsByEndpoint = Map.of();
 
     public Cluster(ClusterConfig config, Clock clock) {
         this.config = config;
@@ -86,17 +89,22 @@ public final class Cluster {
             previous.put(u.address(), u);
         }
         List<Upstream> next = new ArrayList<>();
+        Map<EndpointConfig, List<Upstream>> nextByEndpoint = new LinkedHashMap<>();
         for (EndpointConfig endpoint : config.endpoints()) {
+            List<Upstream> fromEndpoint = nextByEndpoint.computeIfAbsent(endpoint, e -> new ArrayList<>());
             List<InetAddress> addresses;
             try {
                 addresses = isIpLiteral(endpoint.host())
                         ? List.of(InetAddress.getByName(endpoint.host()))
                         : resolver.resolve(endpoint.host());
             } catch (UnknownHostException e) {
-                String prefix = endpoint.host();
-                previous.values().stream()
-                        .filter(u -> u.socketAddress().getHostString().equals(prefix) || u.address().startsWith(prefix))
-                        .forEach(next::add);
+                // Keep exactly what this endpoint resolved to last time, once each.
+                for (Upstream u : upstreamsByEndpoint.getOrDefault(endpoint, List.of())) {
+                    if (!next.contains(u)) {
+                        next.add(u);
+                        fromEndpoint.add(u);
+                    }
+                }
                 continue;
             }
             for (InetAddress address : addresses) {
@@ -108,19 +116,29 @@ public final class Cluster {
                 if (existing != null) {
                     if (!next.contains(existing)) {
                         next.add(existing);
+                        fromEndpoint.add(existing);
                     }
                 } else if (next.stream().noneMatch(u -> u.address().equals(name))) {
-                    next.add(new Upstream(config.name(), name, socket, endpoint.weight(), clock, this::refresh));
+                    Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), clock, this::refresh);
+                    next.add(created);
+                    fromEndpoint.add(created);
                 }
             }
         }
+        upstreamsByEndpoint = nextByEndpoint;
         upstreams = List.copyOf(next);
         refresh();
     }
 
-    /** Rebuilds the host set snapshot after an eligibility change. */
+    /**
+     * Rebuilds the host set snapshot after an eligibility change. Serialised on its own lock (never
+     * the one {@link #resolve} holds while it waits on DNS) so that two concurrent changes cannot
+     * leave the older snapshot in place; called on state changes only, never per request.
+     */
     public void refresh() {
-        hostSet = HostSet.of(upstreams, config.panicThreshold());
+        synchronized (refreshLock) {
+            hostSet = HostSet.of(upstreams, config.panicThreshold());
+        }
     }
 
     static String formatAddress(InetAddress address) {

@@ -8,23 +8,44 @@ import java.util.Map;
 /**
  * The routes of one config, compiled once at load (regexes compiled, hosts split into exact and
  * wildcard suffix) and matched in order: the first route whose every condition holds wins.
+ * Immutable; a reload compiles a new table. See {@link CompiledRoute} for the match and rewrite rules.
  */
 public final class RouteTable {
 
-    private RouteTable() {
+    private final CompiledRoute[] routes;
+    private final List<Route> view;
+
+    private RouteTable(CompiledRoute[] routes) {
+        this.routes = routes;
+        this.view = List.of(routes);
     }
 
-    /** Compiles {@code routes} against the run-time clusters they name. */
+    /**
+     * Compiles {@code routes} against the run-time clusters they name.
+     *
+     * @throws IllegalArgumentException if a route names a cluster not in {@code clusters} or has an
+     *     invalid regex (config validation reports both earlier, with the config path)
+     */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Cluster> clusters) {
-        throw new UnsupportedOperationException("being written");
+        CompiledRoute[] compiled = new CompiledRoute[routes.size()];
+        for (int i = 0; i < compiled.length; i++) {
+            compiled[i] = new CompiledRoute(routes.get(i), clusters);
+        }
+        return new RouteTable(compiled);
     }
 
-    /** The first matching route, or null (the proxy answers 404 no_route). */
+    /** The first matching route, or null (the proxy answers 404 no_route). Allocation-free. */
     public Route match(RequestView request) {
-        throw new UnsupportedOperationException("being written");
+        for (CompiledRoute route : routes) {
+            if (route.matches(request)) {
+                return route;
+            }
+        }
+        return null;
     }
 
+    /** Every route, in match order. */
     public List<Route> routes() {
-        throw new UnsupportedOperationException("being written");
+        return view;
     }
 }

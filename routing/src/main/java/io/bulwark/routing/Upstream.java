@@ -1,5 +1,7 @@
 package io.bulwark.routing;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,9 +107,16 @@ public final class Upstream {
         return weight;
     }
 
-    /** True when a load balancer may send new requests here. */
+    /** True when a load balancer may send new requests here. Allocation-free twin of {@code reasons().isEmpty()}. */
     public boolean eligible() {
-        return reasons().isEmpty();
+        if (admin != AdminState.ACTIVE || weight <= 0) {
+            return false;
+        }
+        return switch (override) {
+            case UNHEALTHY -> false;
+            case HEALTHY -> true;
+            case NONE -> health != Health.UNHEALTHY;
+        };
     }
 
     /** Why this upstream gets no traffic; empty when it is eligible. */
@@ -135,8 +144,16 @@ public final class Upstream {
 
     // ---- state changes (operator, health checker); each notifies the cluster ----
 
+    /**
+     * Sets the operator state. Draining an upstream with nothing in flight makes it
+     * {@link AdminState#DRAINED} at once: "drained" means draining with nothing in flight, and
+     * no request end would ever come to complete the drain.
+     */
     public void setAdmin(AdminState state) {
         this.admin = state;
+        if (state == AdminState.DRAINING && activeRequests.get() == 0) {
+            ADMIN.compareAndSet(this, AdminState.DRAINING, AdminState.DRAINED);
+        }
         onStateChange.run();
     }
 
@@ -191,9 +208,10 @@ public final class Upstream {
 
     /** The request is over (whatever its outcome); pairs with {@link #onRequestStart()}. */
     public void onRequestEnd() {
-        activeRequests.decrementAndGet();
-        if (admin == AdminState.DRAINING && activeRequests.get() == 0) {
-            admin = AdminState.DRAINED;
+        // Only the thread that ends the last request and wins the CAS completes the drain, and a
+        // concurrent restore to ACTIVE is never overwritten.
+        if (activeRequests.decrementAndGet() == 0 && admin == AdminState.DRAINING
+                && ADMIN.compareAndSet(this, AdminState.DRAINING, AdminState.DRAINED)) {
             onStateChange.run();
         }
     }
@@ -229,8 +247,33 @@ public final class Upstream {
         return Double.longBitsToDouble(ewmaBits.get());
     }
 
+    /**
+     * The estimate as a balancer should read it now: {@link #ewmaLatencyNanos()} decayed toward zero
+     * for the time since the last response, as linkerd2-proxy's {@code PeakEwma} decays on every read.
+     * Without it an upstream that once answered slowly and then lost every comparison would never be
+     * tried again, so its estimate would never come down. 0 before the first response.
+     */
+    public double decayedEwmaLatencyNanos() {
+        double estimate = ewmaLatencyNanos();
+        if (estimate == 0) {
+            return 0;
+        }
+        long elapsed = clock.nanoTime() - ewmaStamp.get();
+        return elapsed <= 0 ? estimate : estimate * Math.exp(-elapsed / EWMA_DECAY_NANOS);
+    }
+
     @Override
     public String toString() {
         return cluster + "/" + address;
+    }
+
+    private static final VarHandle ADMIN;
+
+    static {
+        try {
+            ADMIN = MethodHandles.lookup().findVarHandle(Upstream.class, "admin", AdminState.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }
