@@ -40,6 +40,15 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Bulwark implements AutoCloseable {
 
+    /** A listener could not be bound (port taken, address not local, permission). */
+    public static final class ListenException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ListenException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(Bulwark.class);
     private static final Duration DEFAULT_POOL_IDLE = Duration.ofSeconds(30);
 
@@ -96,12 +105,18 @@ public final class Bulwark implements AutoCloseable {
 
     public static Bulwark start(BulwarkConfig config, Cluster.Resolver resolver) throws InterruptedException {
         Bulwark bulwark = new Bulwark(config, resolver);
+        String where = "admin " + config.admin().host() + ":" + config.admin().port();
         try {
             bulwark.adminAddress = bulwark.admin.start(bulwark.adminGroup, bulwark.transport.serverChannelClass());
+            where = "listener " + config.listener().host() + ":" + config.listener().port();
             bulwark.proxyAddress = bulwark.server.start();
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (InterruptedException e) {
             bulwark.close();
             throw e;
+        } catch (Exception e) {
+            // Netty's native transport reports a taken port as its own IOException, not a BindException.
+            bulwark.close();
+            throw new ListenException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
         bulwark.ready.set(true);
         LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport",

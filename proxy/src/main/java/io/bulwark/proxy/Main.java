@@ -7,7 +7,6 @@ import io.bulwark.config.ConfigValidationException;
 import io.bulwark.proxy.demo.DemoUpstreams;
 
 import java.io.PrintStream;
-import java.net.BindException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,18 +186,12 @@ public final class Main {
         Bulwark bulwark;
         try {
             bulwark = Bulwark.start(config);
+        } catch (Bulwark.ListenException e) {
+            err.println("bulwark: " + e.getMessage());
+            closeAll(extras);
+            return FATAL;
         } catch (Exception e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            if (root instanceof BindException || e instanceof BindException) {
-                err.println("bulwark: cannot listen: " + root.getMessage()
-                        + " (listener " + config.listener().host() + ":" + config.listener().port()
-                        + ", admin " + config.admin().host() + ":" + config.admin().port() + ")");
-            } else {
-                err.println("bulwark: failed to start: " + e);
-            }
+            err.println("bulwark: failed to start: " + e);
             closeAll(extras);
             return FATAL;
         }
@@ -209,6 +202,7 @@ public final class Main {
         Runnable stop = () -> {
             bulwark.shutdown();
             closeAll(extras);
+            flushLogs();
             stopped.countDown();
         };
         Signals.onTerminate(stop);
@@ -218,6 +212,13 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Stops logback so the async access-log queue is written out before the JVM exits. */
+    private static void flushLogs() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.stop();
+        }
     }
 
     private static void closeAll(AutoCloseable... closeables) {

@@ -82,9 +82,16 @@ public final class Headers {
         return tokens;
     }
 
-    /** True when the request asks for a protocol switch ({@code Upgrade} named in {@code Connection}). */
+    /**
+     * True when the request asks for a WebSocket upgrade ({@code Upgrade: websocket} named in
+     * {@code Connection}). Other upgrades (notably {@code h2c}, which HTTP clients offer on their
+     * own) are stripped like any hop-by-hop header, as Envoy does by default: a tunnel cannot be
+     * retried, so it is only set up when the client really wants one.
+     */
     public static boolean isUpgradeRequest(HttpHeaders headers) {
-        return headers.contains(HttpHeaderNames.UPGRADE) && connectionTokens(headers).contains("upgrade");
+        String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+        return upgrade != null && upgrade.trim().equalsIgnoreCase("websocket")
+                && connectionTokens(headers).contains("upgrade");
     }
 
     /** A random version-4 UUID, made without SecureRandom so it never blocks an event loop. */
