@@ -204,9 +204,12 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             ch.write(part);
         }
         ch.flush();
-        frontend.resume(FrontendHandler.PAUSE_CONNECTING);
-        if (!ch.isWritable()) {
+        if (ch.isWritable()) {
+            // Back-pressure from an earlier try's connection no longer applies.
+            frontend.resume(FrontendHandler.PAUSE_CONNECTING | FrontendHandler.PAUSE_BACKPRESSURE);
+        } else {
             frontend.pause(FrontendHandler.PAUSE_BACKPRESSURE);
+            frontend.resume(FrontendHandler.PAUSE_CONNECTING);
         }
     }
 

@@ -4,6 +4,7 @@ import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ConfigLoader;
 import io.bulwark.config.ConfigValidationException;
 import io.bulwark.proxy.Bulwark;
+import io.bulwark.routing.Cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +38,12 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** @param listenerExtras extra lines for the listener block, e.g. {@code max-body-size = 1KiB} */
     public static ProxyHarness start(String clustersAndRoutes, String listenerExtras) throws Exception {
+        return start(clustersAndRoutes, listenerExtras, Cluster.Resolver.SYSTEM);
+    }
+
+    /** @param resolver what hostname endpoints resolve to (tests fake DNS with it) */
+    public static ProxyHarness start(String clustersAndRoutes, String listenerExtras, Cluster.Resolver resolver)
+            throws Exception {
         String hocon = "bulwark {\n"
                 + "  listener { host = \"127.0.0.1\", port = " + freePort() + "\n" + listenerExtras + "\n }\n"
                 + "  admin { host = \"127.0.0.1\", port = " + freePort() + " }\n"
@@ -48,7 +55,7 @@ public final class ProxyHarness implements AutoCloseable {
         } catch (ConfigValidationException e) {
             throw new IllegalArgumentException("test config is invalid:\n" + e.getMessage() + "\n" + hocon, e);
         }
-        return new ProxyHarness(Bulwark.start(config));
+        return new ProxyHarness(Bulwark.start(config, resolver));
     }
 
     public static int freePort() {

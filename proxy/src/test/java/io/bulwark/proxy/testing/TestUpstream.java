@@ -104,6 +104,7 @@ public final class TestUpstream implements AutoCloseable {
     private final String name;
     private volatile Behaviour behaviour;
     private Channel server;
+    private String host = "127.0.0.1";
     private int port;
 
     private TestUpstream(String name, Behaviour behaviour) {
@@ -116,7 +117,14 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public static TestUpstream start(String name, Behaviour behaviour, int port) throws InterruptedException {
+        return start(name, behaviour, "127.0.0.1", port);
+    }
+
+    /** Binds {@code host:port}; any 127.x.y.z address works on Linux loopback. */
+    public static TestUpstream start(String name, Behaviour behaviour, String host, int port)
+            throws InterruptedException {
         TestUpstream u = new TestUpstream(name, behaviour);
+        u.host = host;
         u.bind(port, false);
         return u;
     }
@@ -149,7 +157,7 @@ public final class TestUpstream implements AutoCloseable {
                         }
                     }
                 })
-                .bind("127.0.0.1", requestedPort).sync().channel();
+                .bind(host, requestedPort).sync().channel();
         port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
     }
 
@@ -162,7 +170,7 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public String address() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     public void behaviour(Behaviour behaviour) {
