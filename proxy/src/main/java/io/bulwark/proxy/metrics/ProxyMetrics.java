@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The data plane's meters (CONTRACT §6). Names and tags are fixed here; tag values are bounded
@@ -29,7 +30,8 @@ public final class ProxyMetrics {
     };
 
     private final MeterRegistry registry;
-    private final ConcurrentHashMap<String, Timer> requestTimers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicReferenceArray<Timer>>> requestTimers =
+            new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
@@ -44,12 +46,21 @@ public final class ProxyMetrics {
 
     /** A finished downstream request. {@code route}/{@code cluster} are "none" when there was none. */
     public void request(String route, String cluster, int status, long nanos) {
-        String key = route + '\0' + cluster + '\0' + status;
-        requestTimers.computeIfAbsent(key, k -> Timer.builder(REQUESTS)
-                .description("Downstream requests by route, cluster and status")
-                .tags("route", route, "cluster", cluster, "status", Integer.toString(status))
-                .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        // Nested lookups and a status-indexed array: no key object is built per request.
+        AtomicReferenceArray<Timer> byStatus = requestTimers
+                .computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(cluster, c -> new AtomicReferenceArray<>(600));
+        int index = status >= 0 && status < 600 ? status : 0;
+        Timer timer = byStatus.get(index);
+        if (timer == null) {
+            timer = Timer.builder(REQUESTS)
+                    .description("Downstream requests by route, cluster and status")
+                    .tags("route", route, "cluster", cluster, "status", Integer.toString(status))
+                    .serviceLevelObjectives(LATENCY_BUCKETS)
+                    .register(registry);
+            byStatus.set(index, timer);
+        }
+        timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** One try against an upstream; {@code outcome} is e.g. "2xx", "5xx", "connect_failure", "reset", "timeout". */

@@ -93,10 +93,11 @@ public final class ConnectionPool {
 
     /** Closes every idle connection on this loop (shutdown). */
     public void closeAllIdle() {
-        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
-            q.forEach(c -> c.channel().close());
-        }
+        // Detach first: closing runs onClosed, which edits the idle queues.
+        java.util.List<UpstreamConnection> all = new java.util.ArrayList<>();
+        idle.values().forEach(all::addAll);
         idle.clear();
+        all.forEach(c -> c.channel().close());
     }
 
     private UpstreamConnection pollIdle(Upstream upstream) {

@@ -162,16 +162,13 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         attempt++;
         HostSet hosts = cluster.hostSet();
-        Upstream chosen = cluster.loadBalancer().choose(hosts, view, tried);
+        Set<Upstream> avoid = upstream == null ? Set.of() : triedIncluding(upstream);
+        Upstream chosen = cluster.loadBalancer().choose(hosts, view, avoid);
         if (chosen == null) {
             fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), null);
             return;
         }
         upstream = chosen;
-        if (tried.isEmpty()) {
-            tried = new HashSet<>(4);
-        }
-        tried.add(chosen);
         tryOpen = true;
         sentAnything = false;
         tryStartNanos = System.nanoTime();
@@ -182,6 +179,14 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         waitingForConnection = true;
         proxy.pools().forLoop(client.executor()).acquire(chosen, cluster.config(), this);
+    }
+
+    private Set<Upstream> triedIncluding(Upstream last) {
+        if (tried.isEmpty()) {
+            tried = new HashSet<>(4);
+        }
+        tried.add(last);
+        return tried;
     }
 
     @Override
@@ -195,8 +200,10 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         connection = acquired;
         acquired.bind(this);
         Channel ch = acquired.channel();
+        // The headers are encoded as the request is written (we are on the connection's event loop), so a
+        // retry can reuse the same headers object with a new attempt number.
         HttpRequest upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri,
-                upstreamHeaders.copy().setInt(Headers.X_BULWARK_ATTEMPT, attempt));
+                upstreamHeaders.setInt(Headers.X_BULWARK_ATTEMPT, attempt));
         ch.write(upstreamRequest);
         sentAnything = true;
         HttpContent part;
