@@ -31,6 +31,8 @@ public final class Main {
               validate --config FILE   check a config file; prints OK or one line per problem
               demo [--port N] [--admin-port N]
                                        start the proxy with three built-in demo upstreams
+              health [--url URL]       exit 0 if the admin /ready answers 200 (for container
+                                       health checks; default http://127.0.0.1:9901/ready)
               help                     show this text
             """;
 
@@ -56,6 +58,7 @@ public final class Main {
                 case "run" -> runProxy(requireConfig(rest), out, err);
                 case "validate" -> validate(requireConfig(rest), out, err);
                 case "demo" -> demo(rest, out, err);
+                case "health" -> health(rest, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE_TEXT);
                     yield OK;
@@ -168,6 +171,38 @@ public final class Main {
             out.println();
             out.println("Stop with Ctrl-C.");
         }, err, upstreams);
+    }
+
+    /**
+     * A container health check that needs no curl in the image: GET the admin readiness URL,
+     * exit 0 on 200 and 1 otherwise.
+     */
+    private static int health(List<String> args, PrintStream out, PrintStream err) {
+        String url = "http://127.0.0.1:9901/ready";
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--url") && i + 1 < args.size()) {
+                url = args.get(++i);
+            } else {
+                throw new UsageException("unexpected argument \"" + args.get(i) + "\"");
+            }
+        }
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--url is not a URL: " + url);
+        }
+        try {
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) uri.toURL().openConnection();
+            c.setConnectTimeout(2000);
+            c.setReadTimeout(2000);
+            int status = c.getResponseCode();
+            out.println(url + " -> " + status);
+            return status == 200 ? OK : FATAL;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            err.println("bulwark: " + url + " unreachable: " + e.getMessage());
+            return FATAL;
+        }
     }
 
     private static int parsePort(String flag, String value) {

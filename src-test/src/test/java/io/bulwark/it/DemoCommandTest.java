@@ -36,8 +36,15 @@ class DemoCommandTest {
             }
             assertThat(demo.stdout()).anyMatch(l -> l.contains("http://127.0.0.1:" + port + "/"));
             assertThat(demo.stdout()).anyMatch(l -> l.contains("curl"));
+
+            BulwarkProcess health = BulwarkProcess.runToEnd("health", "--url",
+                    "http://127.0.0.1:" + adminPort + "/ready");
+            assertThat(health.exitCode()).as(health.output()).isZero();
             demo.terminate();
             assertThat(demo.awaitExit(Duration.ofSeconds(20))).isZero();
+            BulwarkProcess down = BulwarkProcess.runToEnd("health", "--url",
+                    "http://127.0.0.1:" + adminPort + "/ready");
+            assertThat(down.exitCode()).isEqualTo(1);
         }
     }
 }
