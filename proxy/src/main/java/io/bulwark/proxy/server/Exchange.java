@@ -626,6 +626,17 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         finish(keepAlive);
     }
 
+    /**
+     * The request turned out malformed after it started (a framing error in its body): the
+     * upstream connection is dropped, never pooled, and the client gets {@code reply} if no
+     * response byte went out yet; either way its connection closes.
+     */
+    void abortRequest(LocalReply reply, String message) {
+        closeClientAfter = true;
+        requestComplete = false;
+        fail(reply, message, null);
+    }
+
     /** The client connection cannot carry a complete response any more: close it. */
     private void abortClient() {
         closeClientAfter = true;

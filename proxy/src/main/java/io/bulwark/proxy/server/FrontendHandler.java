@@ -2,6 +2,7 @@ package io.bulwark.proxy.server;
 
 import io.bulwark.config.ListenerConfig;
 import io.bulwark.proxy.Snapshot;
+import io.bulwark.proxy.http.HttpViolation;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.routing.Route;
 import io.netty.channel.Channel;
@@ -332,6 +333,26 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         backlog.clear();
     }
 
+    /** The strict scanner refused the bytes: answer and close; a request in flight is aborted. */
+    private void onViolation(HttpViolation violation) {
+        disarmHeaderTimer();
+        awaitingRequest = false;
+        LocalReply reply = switch (violation.status()) {
+            case 501 -> LocalReply.NOT_IMPLEMENTED;
+            case 505 -> LocalReply.HTTP_VERSION_NOT_SUPPORTED;
+            default -> LocalReply.BAD_REQUEST;
+        };
+        releaseBacklog();
+        Exchange ex = current;
+        if (ex != null) {
+            ex.abortRequest(reply, "malformed request: " + violation.reason());
+            return;
+        }
+        if (ctx.channel().isActive() && !closeAfterResponse) {
+            replyAndClose(reply, "malformed request: " + violation.reason(), null, HttpVersion.HTTP_1_1, null);
+        }
+    }
+
     void pause(int reason) {
         boolean was = pauses == 0;
         pauses |= reason;
@@ -381,6 +402,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof HttpViolation violation) {
+            onViolation(violation);
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (current == null) {
                 ctx.close();
