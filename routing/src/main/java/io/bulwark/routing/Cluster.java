@@ -4,10 +4,12 @@ import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.EndpointConfig;
 import io.bulwark.routing.lb.LoadBalancer;
 import io.bulwark.routing.lb.LoadBalancers;
+import io.bulwark.routing.outlier.OutlierDetector;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +17,9 @@ import java.util.Map;
 
 /**
  * A cluster at run time: its upstreams (one per resolved endpoint address), the current
- * {@link HostSet} snapshot balancers read, and one load balancer per event-loop thread.
+ * {@link HostSet} snapshot balancers read, one load balancer per event-loop thread, and the
+ * {@link OutlierDetector} that watches the upstreams' outcomes. {@link #tick()} must be called every
+ * {@link #tickInterval()} (the outlier-detection interval) by the proxy's timer.
  */
 public final class Cluster {
 
@@ -29,17 +33,29 @@ public final class Cluster {
 
     private final ClusterConfig config;
     private final Clock clock;
+    private final OutlierDetector outlierDetector;
     private final ThreadLocal<LoadBalancer> loadBalancers;
     private volatile List<Upstream> upstreams = List.of();
     private volatile HostSet hostSet = HostSet.EMPTY;
     private final Object refreshLock = new Object();
     /** What each endpoint resolved to last time; only touched under {@link #resolve}'s lock. */
     private Map<EndpointConfig, List<Upstream>> upstreamsByEndpoint = Map.of();
+    /** Set after the first {@link #resolve}: upstreams added later start with slow start. Under resolve's lock. */
+    private boolean resolvedOnce;
+    /** Whether some upstream was warming up at the last tick; only the ticking thread touches it. */
+    private volatile boolean warmingAtLastTick;
 
+    /** A cluster whose transitions go nowhere ({@link EventSink#NONE}). */
     public Cluster(ClusterConfig config, Clock clock) {
+        this(config, clock, EventSink.NONE);
+    }
+
+    /** @param events where outlier ejections, readmissions and recoveries are published */
+    public Cluster(ClusterConfig config, Clock clock, EventSink events) {
         this.config = config;
         this.clock = clock;
         this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
+        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events);
     }
 
     public String name() {
@@ -57,6 +73,37 @@ public final class Cluster {
     /** The snapshot balancers choose from. */
     public HostSet hostSet() {
         return hostSet;
+    }
+
+    /** The passive outlier detector: operator uneject, health-check hooks, ejection backoff. */
+    public OutlierDetector outlierDetector() {
+        return outlierDetector;
+    }
+
+    /** How often {@link #tick()} must run: the outlier-detection interval. */
+    public Duration tickInterval() {
+        return config.outlierDetection().interval();
+    }
+
+    /**
+     * Runs one outlier-detection interval ({@link OutlierDetector#tick()}: readmissions, success-rate and
+     * failure-percentage ejections, recovery timings), then, while any upstream is warming up under slow
+     * start and once after, republishes the host set so balancers that read weights only at a new
+     * snapshot (ring hash) follow the ramp in steps of one interval.
+     */
+    public void tick() {
+        outlierDetector.tick();
+        boolean warming = false;
+        for (Upstream u : upstreams) {
+            if (u.warmingUp()) {
+                warming = true;
+                break;
+            }
+        }
+        if (warming || warmingAtLastTick) {
+            refresh();
+        }
+        warmingAtLastTick = warming;
     }
 
     /** This thread's balancer. */
@@ -119,7 +166,11 @@ public final class Cluster {
                         fromEndpoint.add(existing);
                     }
                 } else if (next.stream().noneMatch(u -> u.address().equals(name))) {
-                    Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), clock, this::refresh);
+                    Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), config.slowStart(),
+                            clock, this::refresh);
+                    if (resolvedOnce) {
+                        created.startSlowStart(); // a host joining a running cluster ramps up like a returning one
+                    }
                     next.add(created);
                     fromEndpoint.add(created);
                 }
@@ -127,6 +178,8 @@ public final class Cluster {
         }
         upstreamsByEndpoint = nextByEndpoint;
         upstreams = List.copyOf(next);
+        outlierDetector.setHosts(upstreams);
+        resolvedOnce = true;
         refresh();
     }
 

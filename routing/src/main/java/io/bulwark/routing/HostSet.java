@@ -8,8 +8,9 @@ import java.util.List;
  *
  * @param all every upstream of the cluster, in a stable order
  * @param usable the upstreams to balance over: the eligible ones, or in panic every upstream that is not
- *     drained or draining
- * @param panic true when fewer than the panic threshold of upstreams are eligible
+ *     drained or draining (outlier-ejected and unhealthy ones included, as in Envoy)
+ * @param panic true when fewer than the panic threshold of upstreams are eligible (an outlier-ejected
+ *     upstream is not eligible)
  */
 public record HostSet(List<Upstream> all, List<Upstream> usable, boolean panic) {
 

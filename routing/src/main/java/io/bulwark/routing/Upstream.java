@@ -2,22 +2,37 @@ package io.bulwark.routing;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import io.bulwark.routing.outlier.OutlierState;
+import io.bulwark.routing.recovery.RecoveryTracker;
+
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One upstream: a single resolved address of a cluster, with its state kept as one flag per
- * source (operator drain, active health, operator override) in the manner of Envoy's
- * {@code Host::HealthFlag}. Load balancers read only {@link #eligible()}; the admin API shows
- * every flag and {@link #reasons()}.
+ * source (operator drain, active health, operator override, outlier ejection) in the manner of
+ * Envoy's {@code Host::HealthFlag}. Load balancers read only {@link #eligible()} and
+ * {@link #effectiveWeight()}; the admin API shows every flag and {@link #reasons()}.
  *
  * <p>The data plane reports what happened through {@link #onRequestStart()},
- * {@link #onResponse(int, long)} and {@link #onLocalFailure(long)}; it never decides state.
- * Shared by every event loop, so every field is atomic or volatile.
+ * {@link #onResponse(int, long)}, {@link #onLocalFailure(LocalFailure, long)} and
+ * {@link #onRequestEnd()}; it never decides state. Outcomes go on to the {@link OutcomeListener}
+ * the cluster's outlier detector attached, which owns the ejection state machine and sets the
+ * outlier flag through {@link #setOutlier(OutlierState)}. Shared by every event loop, so every
+ * field is atomic or volatile; reporting is lock-free.
+ *
+ * <h2>Slow start</h2>
+ * When the upstream becomes eligible again (un-ejected, health back, restored from a drain, weight
+ * back above 0) or is added by DNS to a running cluster, {@link #effectiveWeight()} ramps linearly
+ * over the cluster's {@code slow-start}, as Envoy's slow start with aggression 1 does:
+ * {@code weight * max(10%, elapsed / slow-start)}. The 10% floor is Envoy's default
+ * {@code min_weight_percent}, so a returning host gets some traffic at once.
  */
 public final class Upstream {
 
@@ -30,17 +45,35 @@ public final class Upstream {
     /** An operator's word on health, which beats the checks. */
     public enum HealthOverride { NONE, HEALTHY, UNHEALTHY }
 
+    /** How a try failed when no response came back (Envoy's local-origin results). */
+    public enum LocalFailure { CONNECT_FAILURE, RESET, TIMEOUT }
+
+    /** Share of its weight a host gets at the very start of slow start (Envoy's {@code min_weight_percent}). */
+    public static final double SLOW_START_MIN_WEIGHT_FRACTION = 0.1;
+
     private final String cluster;
     private final String address;
     private final InetSocketAddress socketAddress;
     private final int configuredWeight;
     private final Runnable onStateChange;
     private final Clock clock;
+    private final long slowStartNanos;
+    private final RecoveryTracker recovery;
 
     private volatile AdminState admin = AdminState.ACTIVE;
     private volatile Health health = Health.UNKNOWN;
     private volatile HealthOverride override = HealthOverride.NONE;
     private volatile int weight;
+    /** The outlier detector's flag: null while not ejected. */
+    private volatile OutlierState outlier;
+    private volatile OutcomeListener outcomeListener = OutcomeListener.NONE;
+
+    /** Slow start: when the current ramp began, published by {@link #warming}. */
+    private volatile long rampStartNanos;
+    private volatile boolean warming;
+    /** Eligibility after the last state change, to spot transitions; guarded by {@link #transitionLock}. */
+    private boolean wasEligible;
+    private final Object transitionLock = new Object();
 
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final LongAdder requests = new LongAdder();
@@ -56,6 +89,14 @@ public final class Upstream {
      */
     public Upstream(String cluster, String address, InetSocketAddress socketAddress, int configuredWeight,
                     Clock clock, Runnable onStateChange) {
+        this(cluster, address, socketAddress, configuredWeight, Duration.ZERO, clock, onStateChange);
+    }
+
+    /**
+     * @param slowStart how long a returning upstream's share of traffic takes to ramp up; zero = none
+     */
+    public Upstream(String cluster, String address, InetSocketAddress socketAddress, int configuredWeight,
+                    Duration slowStart, Clock clock, Runnable onStateChange) {
         this.cluster = cluster;
         this.address = address;
         this.socketAddress = socketAddress;
@@ -63,7 +104,10 @@ public final class Upstream {
         this.weight = configuredWeight;
         this.clock = clock;
         this.onStateChange = onStateChange;
+        this.slowStartNanos = Math.max(0, slowStart.toNanos());
+        this.recovery = new RecoveryTracker(clock);
         this.ewmaStamp.set(clock.nanoTime());
+        this.wasEligible = eligible();
     }
 
     public String cluster() {
@@ -101,15 +145,57 @@ public final class Upstream {
 
     /**
      * The weight a balancer should use now. Equal to {@link #weight()} except while a returning
-     * upstream ramps up under slow start.
+     * upstream ramps up under slow start: then {@code weight * max(10%, elapsed / slow-start)}.
+     * Cheap enough to call on every pick. Balancers that build structures from weights (ring hash)
+     * see it when they rebuild, i.e. at each new {@link HostSet} snapshot; {@link Cluster#tick()}
+     * publishes one every tick while any host is warming up.
      */
     public double effectiveWeight() {
-        return weight;
+        int w = weight;
+        if (!warming) {
+            return w;
+        }
+        long elapsed = clock.nanoTime() - rampStartNanos;
+        if (elapsed >= slowStartNanos) {
+            return w;
+        }
+        return w * Math.max(SLOW_START_MIN_WEIGHT_FRACTION, (double) Math.max(0, elapsed) / slowStartNanos);
+    }
+
+    /** True while slow start holds {@link #effectiveWeight()} below {@link #weight()}. */
+    public boolean warmingUp() {
+        return warming && clock.nanoTime() - rampStartNanos < slowStartNanos;
+    }
+
+    /** The configured slow-start ramp; zero when there is none. */
+    public Duration slowStart() {
+        return Duration.ofNanos(slowStartNanos);
+    }
+
+    /**
+     * Starts the slow-start ramp now (no-op without slow start). Called by the cluster for an upstream
+     * DNS adds to a running cluster; returns to eligibility start it by themselves.
+     */
+    public void startSlowStart() {
+        if (slowStartNanos > 0) {
+            rampStartNanos = clock.nanoTime();
+            warming = true;
+        }
+    }
+
+    /** The outlier detector's ejection of this upstream; empty while it is not ejected. */
+    public Optional<OutlierState> outlier() {
+        return Optional.ofNullable(outlier);
+    }
+
+    /** When this upstream last failed, how long detection and recovery took, and their history. */
+    public RecoveryTracker recovery() {
+        return recovery;
     }
 
     /** True when a load balancer may send new requests here. Allocation-free twin of {@code reasons().isEmpty()}. */
     public boolean eligible() {
-        if (admin != AdminState.ACTIVE || weight <= 0) {
+        if (admin != AdminState.ACTIVE || weight <= 0 || outlier != null) {
             return false;
         }
         return switch (override) {
@@ -136,6 +222,13 @@ public final class Upstream {
                 }
             }
         }
+        OutlierState ejection = outlier;
+        if (ejection != null) {
+            reasons.add("outlier_ejected");
+            if (ejection.awaitingProbe()) {
+                reasons.add("outlier_ejected_awaiting_probe");
+            }
+        }
         if (weight <= 0) {
             reasons.add("zero_weight");
         }
@@ -154,21 +247,67 @@ public final class Upstream {
         if (state == AdminState.DRAINING && activeRequests.get() == 0) {
             ADMIN.compareAndSet(this, AdminState.DRAINING, AdminState.DRAINED);
         }
-        onStateChange.run();
+        stateChanged();
     }
 
+    /**
+     * Sets the active-check verdict. {@link Health#UNHEALTHY} takes the upstream out (a recovery
+     * episode starts); {@link Health#HEALTHY} also counts as a passing check for probe readmission.
+     */
     public void setHealth(Health health) {
         this.health = health;
-        onStateChange.run();
+        stateChanged();
+        if (health == Health.HEALTHY) {
+            outcomeListener.onHealthCheckPassed();
+        }
     }
 
     public void setOverride(HealthOverride override) {
         this.override = override;
-        onStateChange.run();
+        stateChanged();
     }
 
     public void setWeight(int weight) {
         this.weight = weight;
+        stateChanged();
+    }
+
+    /**
+     * Sets or (with null) clears the outlier-ejection flag. For the cluster's outlier detector only,
+     * which owns the ejection state machine; operators uneject through the detector.
+     */
+    public void setOutlier(OutlierState state) {
+        this.outlier = state;
+        stateChanged();
+    }
+
+    /** Attaches the detector that receives this upstream's outcomes; for the cluster's outlier detector. */
+    public void setOutcomeListener(OutcomeListener listener) {
+        this.outcomeListener = listener == null ? OutcomeListener.NONE : listener;
+    }
+
+    /**
+     * After any flag change: starts slow start on a return to eligibility, moves the recovery episode
+     * on, then lets the cluster rebuild its snapshot (outside the lock: the rebuild takes the cluster's).
+     */
+    private void stateChanged() {
+        synchronized (transitionLock) {
+            boolean nowEligible = eligible();
+            long nanos = clock.nanoTime();
+            long millis = clock.currentTimeMillis();
+            if (nowEligible && !wasEligible) {
+                startSlowStart();
+            }
+            wasEligible = nowEligible;
+            OutlierState ejection = outlier;
+            boolean healthOut = override == HealthOverride.NONE && health == Health.UNHEALTHY;
+            if (ejection != null || healthOut) {
+                recovery.takenOut(millis, nanos, ejection != null ? ejection.reason() : "health_check_failed");
+            } else if (nowEligible) {
+                long fullNanos = warmingUp() ? rampStartNanos + slowStartNanos : nanos;
+                recovery.serving(millis, nanos, fullNanos);
+            }
+        }
         onStateChange.run();
     }
 
@@ -196,14 +335,26 @@ public final class Upstream {
     public void onResponse(int status, long latencyNanos) {
         if (status >= 500) {
             failures.increment();
+            recovery.onFailure();
         }
         recordLatency(latencyNanos);
+        outcomeListener.onResponse(status);
     }
 
-    /** The try failed locally (connect failure, reset, timeout) after {@code latencyNanos}. */
+    /**
+     * The try failed locally after {@code latencyNanos}, kind unknown; counted as a
+     * {@link LocalFailure#RESET}. Prefer {@link #onLocalFailure(LocalFailure, long)}.
+     */
     public void onLocalFailure(long latencyNanos) {
+        onLocalFailure(LocalFailure.RESET, latencyNanos);
+    }
+
+    /** The try failed locally ({@code kind}) after {@code latencyNanos}, with no response from the upstream. */
+    public void onLocalFailure(LocalFailure kind, long latencyNanos) {
         failures.increment();
+        recovery.onFailure();
         recordLatency(latencyNanos);
+        outcomeListener.onLocalFailure(kind);
     }
 
     /** The request is over (whatever its outcome); pairs with {@link #onRequestStart()}. */
@@ -212,7 +363,7 @@ public final class Upstream {
         // concurrent restore to ACTIVE is never overwritten.
         if (activeRequests.decrementAndGet() == 0 && admin == AdminState.DRAINING
                 && ADMIN.compareAndSet(this, AdminState.DRAINING, AdminState.DRAINED)) {
-            onStateChange.run();
+            stateChanged();
         }
     }
 

@@ -1,0 +1,31 @@
+package io.bulwark.routing;
+
+/**
+ * Receives what the data plane reports about one upstream, for a detector to decide on. Attached
+ * to an {@link Upstream} by its cluster's outlier detector. Called on the event-loop threads that
+ * forward requests, concurrently, so implementations record with atomics and never lock or block
+ * on the common path.
+ */
+public interface OutcomeListener {
+
+    /** The upstream answered with {@code status}. */
+    void onResponse(int status);
+
+    /** The try failed before a response arrived. */
+    void onLocalFailure(Upstream.LocalFailure kind);
+
+    /** An active health check of this upstream passed (the hook probe readmission waits for). */
+    default void onHealthCheckPassed() {
+    }
+
+    /** Ignores everything; the listener of an upstream no detector watches. */
+    OutcomeListener NONE = new OutcomeListener() {
+        @Override
+        public void onResponse(int status) {
+        }
+
+        @Override
+        public void onLocalFailure(Upstream.LocalFailure kind) {
+        }
+    };
+}

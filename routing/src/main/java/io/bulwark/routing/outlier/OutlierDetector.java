@@ -1,0 +1,384 @@
+package io.bulwark.routing.outlier;
+
+import io.bulwark.config.OutlierDetectionConfig;
+import io.bulwark.routing.Clock;
+import io.bulwark.routing.EventSink;
+import io.bulwark.routing.StateEvent;
+import io.bulwark.routing.Upstream;
+import io.bulwark.routing.recovery.RecoveryTimeline;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Passive outlier detection for one cluster, with Envoy's semantics: it watches what the data plane
+ * reports about each upstream and ejects the ones that fail, setting their outlier flag so balancers
+ * stop picking them. It sits below the balancer: an ejected host is simply not in the usable set
+ * (except in panic mode).
+ *
+ * <h2>Detectors</h2>
+ * <ul>
+ * <li>{@code consecutive_5xx}: N 5xx responses in a row (local failures count too); any non-5xx resets.</li>
+ * <li>{@code consecutive_gateway_failure}: N 502/503/504 or local failures (connect failure, reset,
+ *     timeout) in a row; any other response resets.</li>
+ * <li>{@code success_rate} (each tick): among hosts with at least request-volume requests in the interval,
+ *     if at least minimum-hosts qualify, eject those below {@code mean - stdev-factor * stdev}.</li>
+ * <li>{@code failure_percentage} (each tick): among hosts with at least its request-volume, if at least its
+ *     minimum-hosts qualify, eject those whose failure percentage is at or above the threshold.</li>
+ * </ul>
+ * The consecutive detectors eject at once, on the reporting thread, when a counter reaches its
+ * threshold (exactly one reporter sees that), and reset the counter after the attempt so a new bout
+ * can be detected (as Envoy does). Every ejection is subject to max-ejection-percent: allowed while the
+ * ejected share is below it, and always when no host is ejected.
+ *
+ * <h2>Ejection time and readmission</h2>
+ * Ejection time is {@code base-ejection-time * times_ejected}, capped at max-ejection-time; the
+ * multiplier grows by one per ejection (not past the cap) and decays by one at each tick at which
+ * the host is not ejected and nothing ejection-worthy happened to it since the last tick (an
+ * ejection refused by max-ejection-percent counts as ejection-worthy). With {@code readmit = timer}
+ * a host comes back at the first tick after its ejection time; with {@code readmit = probe} it stays
+ * out until the first passing active health check after it ({@link #onHealthCheckPassed}).
+ *
+ * <h2>Threads</h2>
+ * Reporting is lock-free; ejections, ticks and operator calls take one lock per detector (rare,
+ * short, never blocking on I/O). Every transition is published to the {@link EventSink} and, through
+ * the upstream's flag, makes the cluster rebuild its host set. {@link #tick()} must be called every
+ * {@code interval} (the cluster's {@code tick()} does).
+ */
+public final class OutlierDetector {
+
+    public static final String CONSECUTIVE_5XX = "consecutive_5xx";
+    public static final String CONSECUTIVE_GATEWAY_FAILURE = "consecutive_gateway_failure";
+    public static final String SUCCESS_RATE = "success_rate";
+    public static final String FAILURE_PERCENTAGE = "failure_percentage";
+    /** Unejection reasons. */
+    public static final String EJECTION_EXPIRED = "ejection_expired";
+    public static final String HEALTH_CHECK_PASSED = "health_check_passed";
+    public static final String OPERATOR_UNEJECT = "operator_uneject";
+
+    private final String cluster;
+    private final OutlierDetectionConfig config;
+    private final Clock clock;
+    private final EventSink events;
+    private final long baseEjectionNanos;
+    private final long maxEjectionNanos;
+    private final LongAdder ejectionsSkipped = new LongAdder();
+
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}; replaced (never mutated) when the host list changes. */
+    private Map<Upstream, HostMonitor> byUpstream = new IdentityHashMap<>();
+    private List<HostMonitor> monitors = List.of();
+
+    public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events) {
+        this.cluster = cluster;
+        this.config = config;
+        this.clock = clock;
+        this.events = events;
+        this.baseEjectionNanos = config.baseEjectionTime().toNanos();
+        this.maxEjectionNanos = Math.max(config.maxEjectionTime().toNanos(), baseEjectionNanos);
+    }
+
+    public OutlierDetectionConfig config() {
+        return config;
+    }
+
+    /**
+     * Watches exactly {@code hosts} from now on: new upstreams get a monitor attached as their
+     * {@link io.bulwark.routing.OutcomeListener}, surviving ones keep theirs (state included), removed
+     * ones are forgotten and no longer count toward max-ejection-percent.
+     */
+    public void setHosts(List<Upstream> hosts) {
+        synchronized (lock) {
+            Map<Upstream, HostMonitor> next = new IdentityHashMap<>();
+            List<HostMonitor> ordered = new ArrayList<>(hosts.size());
+            for (Upstream u : hosts) {
+                if (next.containsKey(u)) {
+                    continue;
+                }
+                HostMonitor m = byUpstream.get(u);
+                if (m == null) {
+                    m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure());
+                    u.setOutcomeListener(m);
+                }
+                next.put(u, m);
+                ordered.add(m);
+            }
+            for (HostMonitor old : monitors) {
+                if (!next.containsKey(old.upstream)) {
+                    old.attached = false;
+                }
+            }
+            byUpstream = next;
+            monitors = List.copyOf(ordered);
+        }
+    }
+
+    // ---- hooks for the health checker and the operator ----
+
+    /**
+     * An active health check of {@code upstream} passed. Call it on every passing check, not only
+     * on flips: with {@code readmit = probe} an ejected host whose ejection time is over comes back
+     * on the first one. ({@link Upstream#setHealth}{@code (HEALTHY)} calls it too.) Ignored with
+     * {@code readmit = timer}, and before the ejection time is over.
+     */
+    public void onHealthCheckPassed(Upstream upstream) {
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
+            return;
+        }
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            if (m != null && m.ejected && clock.nanoTime() - m.ejectedUntilNanos >= 0) {
+                uneject(m, HEALTH_CHECK_PASSED);
+            }
+        }
+    }
+
+    /**
+     * An active health check of {@code upstream} failed. Does not count toward ejection; it marks
+     * the start of a failure episode for recovery timings, so that time to detect covers the checks
+     * it took to flip the host unhealthy.
+     */
+    public void onHealthCheckFailed(Upstream upstream) {
+        upstream.recovery().onFailure();
+    }
+
+    /**
+     * Ends {@code upstream}'s ejection now (operator's uneject) and resets its backoff multiplier to 0.
+     *
+     * @return true if it was ejected
+     */
+    public boolean uneject(Upstream upstream) {
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            if (m == null) {
+                return false;
+            }
+            boolean wasEjected = m.ejected;
+            m.multiplier = 0;
+            if (wasEjected) {
+                uneject(m, OPERATOR_UNEJECT);
+            }
+            return wasEjected;
+        }
+    }
+
+    /** The backoff multiplier (times_ejected) of {@code upstream}, also while it is not ejected; 0 if unknown. */
+    public int timesEjected(Upstream upstream) {
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            return m == null ? 0 : m.multiplier;
+        }
+    }
+
+    /** How many ejections max-ejection-percent has refused (Envoy's {@code ejections_overflow}). */
+    public long ejectionsSkipped() {
+        return ejectionsSkipped.sum();
+    }
+
+    // ---- the interval ----
+
+    /**
+     * One detection interval is over: readmits hosts whose ejection time has passed (or marks them
+     * awaiting a probe), decays multipliers, closes the interval's counts and runs the success-rate
+     * and failure-percentage detectors on them, and moves recovery timings on. Call every
+     * {@code interval}, from one thread.
+     */
+    public void tick() {
+        synchronized (lock) {
+            long now = clock.nanoTime();
+            List<HostMonitor> hosts = monitors;
+            int n = hosts.size();
+            boolean[] ejectedAtStart = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                HostMonitor m = hosts.get(i);
+                ejectedAtStart[i] = m.ejected;
+                if (m.ejected) {
+                    if (now - m.ejectedUntilNanos >= 0) {
+                        if (config.readmit() == OutlierDetectionConfig.Readmit.PROBE) {
+                            if (!m.awaitingProbe) {
+                                m.awaitingProbe = true;
+                                m.upstream.setOutlier(m.state());
+                            }
+                        } else {
+                            uneject(m, EJECTION_EXPIRED);
+                        }
+                    }
+                } else if (!m.ejectionWorthySinceTick && m.multiplier > 0) {
+                    m.multiplier--;
+                }
+                m.ejectionWorthySinceTick = false;
+            }
+
+            long[] requests = new long[n];
+            long[] failures = new long[n];
+            for (int i = 0; i < n; i++) {
+                HostMonitor.Bucket done = hosts.get(i).swapBucket();
+                requests[i] = done.requests.sum();
+                failures[i] = Math.min(done.failures.sum(), requests[i]);
+            }
+            // Who qualifies is settled before either detector ejects anyone, as in Envoy. Hosts that were
+            // out when the interval ended are left out: their counts are stragglers from before the ejection.
+            List<Integer> successRateHosts = qualified(hosts, ejectedAtStart, requests, config.successRate().requestVolume());
+            List<Integer> failurePercentHosts = qualified(hosts, ejectedAtStart, requests,
+                    config.failurePercentage().requestVolume());
+            successRateEjections(hosts, successRateHosts, requests, failures);
+            failurePercentageEjections(hosts, failurePercentHosts, requests, failures);
+
+            for (int i = 0; i < n; i++) {
+                HostMonitor m = hosts.get(i);
+                for (RecoveryTimeline.Episode episode : m.upstream.recovery().tick()) {
+                    publishRecovered(m, episode);
+                }
+            }
+        }
+    }
+
+    private static List<Integer> qualified(List<HostMonitor> hosts, boolean[] ejectedAtStart, long[] requests, int volume) {
+        List<Integer> result = new ArrayList<>();
+        for (int i = 0; i < hosts.size(); i++) {
+            if (!ejectedAtStart[i] && !hosts.get(i).ejected && requests[i] >= volume) {
+                result.add(i);
+            }
+        }
+        return result;
+    }
+
+    private void successRateEjections(List<HostMonitor> hosts, List<Integer> qualified, long[] requests, long[] failures) {
+        OutlierDetectionConfig.SuccessRateConfig sr = config.successRate();
+        if (qualified.isEmpty() || qualified.size() < sr.minimumHosts()) {
+            return;
+        }
+        double[] rates = new double[qualified.size()];
+        for (int k = 0; k < rates.length; k++) {
+            int i = qualified.get(k);
+            rates[k] = 100.0 * (requests[i] - failures[i]) / requests[i];
+        }
+        SuccessRateStats stats = SuccessRateStats.of(rates, sr.stdevFactor());
+        for (int k = 0; k < rates.length; k++) {
+            HostMonitor m = hosts.get(qualified.get(k));
+            if (rates[k] < stats.threshold() && !m.ejected) {
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("success_rate", rates[k]);
+                detail.put("mean", stats.mean());
+                detail.put("stdev", stats.stdev());
+                detail.put("threshold", stats.threshold());
+                detail.put("stdev_factor", sr.stdevFactor());
+                detail.put("requests", requests[qualified.get(k)]);
+                detail.put("request_volume", sr.requestVolume());
+                detail.put("minimum_hosts", sr.minimumHosts());
+                detail.put("hosts_evaluated", rates.length);
+                tryEject(m, SUCCESS_RATE, detail);
+            }
+        }
+    }
+
+    private void failurePercentageEjections(List<HostMonitor> hosts, List<Integer> qualified, long[] requests,
+                                            long[] failures) {
+        OutlierDetectionConfig.FailurePercentageConfig fp = config.failurePercentage();
+        if (qualified.isEmpty() || qualified.size() < fp.minimumHosts()) {
+            return;
+        }
+        for (int i : qualified) {
+            HostMonitor m = hosts.get(i);
+            double failurePercent = 100.0 * failures[i] / requests[i];
+            if (failurePercent >= fp.threshold() && !m.ejected) {
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("failure_percentage", failurePercent);
+                detail.put("threshold", fp.threshold());
+                detail.put("requests", requests[i]);
+                detail.put("request_volume", fp.requestVolume());
+                detail.put("minimum_hosts", fp.minimumHosts());
+                detail.put("hosts_evaluated", qualified.size());
+                tryEject(m, FAILURE_PERCENTAGE, detail);
+            }
+        }
+    }
+
+    // ---- transitions, under the lock ----
+
+    /** Called by the one reporter whose failure brought {@code counter} to {@code threshold}. */
+    void onConsecutiveFailures(HostMonitor m, String reason, AtomicInteger counter, int threshold) {
+        // Reset after the attempt whatever its result, so a further bout is detected afresh (Envoy).
+        counter.set(0);
+        synchronized (lock) {
+            if (!m.attached || m.ejected) {
+                return;
+            }
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put(reason, threshold);
+            tryEject(m, reason, detail);
+        }
+    }
+
+    private boolean tryEject(HostMonitor m, String reason, Map<String, Object> detail) {
+        m.ejectionWorthySinceTick = true;
+        int total = monitors.size();
+        int ejected = 0;
+        for (HostMonitor other : monitors) {
+            if (other.ejected) {
+                ejected++;
+            }
+        }
+        if (ejected > 0 && ejected * 100.0 / total >= config.maxEjectionPercent()) {
+            ejectionsSkipped.increment();
+            return false;
+        }
+        if (m.multiplier == 0 || baseEjectionNanos * m.multiplier < maxEjectionNanos) {
+            m.multiplier++;
+        }
+        long ejectionNanos = Math.min(baseEjectionNanos * m.multiplier, maxEjectionNanos);
+        long nowNanos = clock.nanoTime();
+        long nowMillis = clock.currentTimeMillis();
+        String from = m.upstream.eligible() ? "eligible" : "ineligible";
+        m.ejected = true;
+        m.awaitingProbe = false;
+        m.reason = reason;
+        m.ejectedAtNanos = nowNanos;
+        m.ejectedUntilNanos = nowNanos + ejectionNanos;
+        m.ejectedUntilMillis = nowMillis + ejectionNanos / 1_000_000;
+        m.upstream.setOutlier(m.state());
+
+        detail.put("ejection_time_ms", ejectionNanos / 1_000_000);
+        detail.put("times_ejected", m.multiplier);
+        detail.put("max_ejection_percent", config.maxEjectionPercent());
+        detail.put("ejected_hosts", ejected + 1);
+        detail.put("total_hosts", total);
+        detail.put("readmit", config.readmit().name().toLowerCase(Locale.ROOT));
+        events.publish(new StateEvent(nowMillis, "ejected", cluster, m.upstream.address(), from, "ejected", reason, detail));
+        return true;
+    }
+
+    private void uneject(HostMonitor m, String why) {
+        long nowNanos = clock.nanoTime();
+        long nowMillis = clock.currentTimeMillis();
+        m.ejected = false;
+        m.awaitingProbe = false;
+        m.consecutive5xx.set(0);
+        m.consecutiveGatewayFailures.set(0);
+        m.upstream.setOutlier(null);
+
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("ejection_reason", m.reason);
+        detail.put("ejected_for_ms", (nowNanos - m.ejectedAtNanos) / 1_000_000);
+        detail.put("times_ejected", m.multiplier);
+        String to = m.upstream.eligible() ? "eligible" : "ineligible";
+        events.publish(new StateEvent(nowMillis, "unejected", cluster, m.upstream.address(), "ejected", to, why, detail));
+    }
+
+    private void publishRecovered(HostMonitor m, RecoveryTimeline.Episode episode) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("time_to_detect_ms", episode.timeToDetectMs());
+        episode.timeOutMs().ifPresent(v -> detail.put("time_out_ms", v));
+        episode.timeToRecoverMs().ifPresent(v -> detail.put("time_to_recover_ms", v));
+        long at = episode.fullWeight().map(Instant::toEpochMilli).orElse(clock.currentTimeMillis());
+        events.publish(new StateEvent(at, "recovered", cluster, m.upstream.address(), "recovering", "eligible",
+                episode.reason(), detail));
+    }
+}

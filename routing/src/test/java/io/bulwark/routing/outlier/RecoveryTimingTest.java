@@ -1,0 +1,154 @@
+package io.bulwark.routing.outlier;
+
+import io.bulwark.routing.Upstream;
+import io.bulwark.routing.recovery.RecoveryTimeline;
+import io.bulwark.routing.recovery.RecoveryTracker;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import static io.bulwark.routing.outlier.OutlierFixture.respond;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RecoveryTimingTest {
+
+    private final OutlierFixture f = new OutlierFixture();
+
+    private void advance(long seconds) {
+        f.clock.advance(Duration.ofSeconds(seconds));
+    }
+
+    @Test
+    void timesDetectionOutageAndRecoveryIncludingTheSlowStartRamp() {
+        f.slowStart = Duration.ofSeconds(20);
+        f.build();
+        Upstream u = f.host(1);
+        long t0 = f.clock.currentTimeMillis();
+
+        respond(u, 500, 1); // first failure at t0
+        for (int i = 0; i < 4; i++) {
+            advance(1);
+            respond(u, 500, 1); // ...the fifth, at t0 + 4s, ejects
+        }
+        RecoveryTimeline out = u.recovery().timeline();
+        assertThat(out.lastFailure()).contains(Instant.ofEpochMilli(t0 + 4_000));
+        assertThat(out.current()).hasValueSatisfying(e -> {
+            assertThat(e.firstFailure()).isEqualTo(Instant.ofEpochMilli(t0));
+            assertThat(e.takenOut()).isEqualTo(Instant.ofEpochMilli(t0 + 4_000));
+            assertThat(e.reason()).isEqualTo("consecutive_5xx");
+            assertThat(e.timeToDetectMs()).isEqualTo(4_000);
+            assertThat(e.timeOutMs()).isEmpty();
+        });
+
+        advance(30);
+        f.cluster.tick(); // readmitted at t0 + 34s, ramping until t0 + 54s
+        RecoveryTimeline ramping = u.recovery().timeline();
+        assertThat(ramping.current()).hasValueSatisfying(e -> {
+            assertThat(e.timeOutMs()).hasValue(30_000);
+            assertThat(e.timeToRecoverMs()).isEmpty();
+        });
+        assertThat(ramping.history()).isEmpty();
+
+        advance(10);
+        f.cluster.tick();
+        assertThat(f.events("recovered")).isEmpty();
+        advance(10);
+        f.cluster.tick();
+
+        RecoveryTimeline done = u.recovery().timeline();
+        assertThat(done.current()).isEmpty();
+        assertThat(done.history()).singleElement().satisfies(e -> {
+            assertThat(e.timeToDetectMs()).isEqualTo(4_000);
+            assertThat(e.timeOutMs()).hasValue(30_000);
+            assertThat(e.timeToRecoverMs()).hasValue(50_000);
+            assertThat(e.fullWeight()).contains(Instant.ofEpochMilli(t0 + 54_000));
+        });
+        assertThat(done.timeToDetectMs()).hasValue(4_000);
+        assertThat(done.timeToRecoverMs()).hasValue(50_000);
+        assertThat(f.events("recovered")).singleElement().satisfies(e -> {
+            assertThat(e.timeMillis()).isEqualTo(t0 + 54_000);
+            assertThat(e.detail()).containsEntry("time_to_detect_ms", 4_000L).containsEntry("time_to_recover_ms", 50_000L);
+        });
+    }
+
+    @Test
+    void aHealthCheckFlipIsTakingOutToo() {
+        f.build();
+        Upstream u = f.host(2);
+        long t0 = f.clock.currentTimeMillis();
+
+        f.detector().onHealthCheckFailed(u);
+        advance(5);
+        f.detector().onHealthCheckFailed(u);
+        u.setHealth(Upstream.Health.UNHEALTHY);
+        advance(12);
+        u.setHealth(Upstream.Health.HEALTHY);
+        f.cluster.tick();
+
+        assertThat(u.recovery().timeline().history()).singleElement().satisfies(e -> {
+            assertThat(e.firstFailure()).isEqualTo(Instant.ofEpochMilli(t0));
+            assertThat(e.reason()).isEqualTo("health_check_failed");
+            assertThat(e.timeToDetectMs()).isEqualTo(5_000);
+            assertThat(e.timeOutMs()).hasValue(12_000);
+            assertThat(e.timeToRecoverMs()).hasValue(12_000); // no slow start
+        });
+    }
+
+    @Test
+    void anOldBlipIsForgottenAfterAQuietInterval() {
+        f.build();
+        Upstream u = f.host(1);
+        respond(u, 500, 1);
+        advance(10);
+        f.cluster.tick(); // the interval had the failure
+        advance(10);
+        f.cluster.tick(); // a quiet one: the blip is forgotten
+        advance(5);
+        long start = f.clock.currentTimeMillis();
+
+        respond(u, 500, 5);
+
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.firstFailure()).isEqualTo(Instant.ofEpochMilli(start));
+            assertThat(e.timeToDetectMs()).isZero();
+        });
+    }
+
+    @Test
+    void takenOutAgainWhileRampingIsStillTheSameEpisode() {
+        f.slowStart = Duration.ofSeconds(20);
+        f.build();
+        Upstream u = f.host(1);
+        respond(u, 500, 5);
+        advance(30);
+        f.cluster.tick(); // back, ramping
+        advance(5);
+        u.setHealth(Upstream.Health.UNHEALTHY);
+        advance(5);
+        u.setHealth(Upstream.Health.HEALTHY); // back again at +40s, ramp until +60s
+        advance(20);
+        f.cluster.tick();
+
+        assertThat(u.recovery().timeline().history()).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("consecutive_5xx");
+            assertThat(e.timeOutMs()).hasValue(40_000);
+            assertThat(e.timeToRecoverMs()).hasValue(60_000);
+        });
+    }
+
+    @Test
+    void historyKeepsTheLastTwentyEpisodes() {
+        f.build();
+        Upstream u = f.host(1);
+        for (int i = 0; i < 25; i++) {
+            u.setHealth(Upstream.Health.UNHEALTHY);
+            advance(1);
+            u.setHealth(Upstream.Health.HEALTHY);
+            f.cluster.tick();
+        }
+
+        assertThat(u.recovery().timeline().history()).hasSize(RecoveryTracker.HISTORY_LIMIT);
+        assertThat(f.events("recovered")).hasSize(25);
+    }
+}
