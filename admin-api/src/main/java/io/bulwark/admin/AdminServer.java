@@ -30,6 +30,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin HTTP server (CONTRACT §5), on its own event loop so that a flooded data plane cannot
@@ -38,7 +39,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class AdminServer {
 
-    private final AdminConfig config;
+    private final Supplier<AdminConfig> config;
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier ready;
     private final ApiHandler api;
@@ -57,7 +58,12 @@ public final class AdminServer {
         }
     }
 
-    public AdminServer(AdminConfig config, PrometheusMeterRegistry registry, BooleanSupplier ready, ApiHandler api) {
+    /**
+     * @param config the admin config in force, read per request so a reloaded token applies at once
+     *     (host and port changes need a restart)
+     */
+    public AdminServer(Supplier<AdminConfig> config, PrometheusMeterRegistry registry, BooleanSupplier ready,
+                       ApiHandler api) {
         this.config = config;
         this.registry = registry;
         this.ready = ready;
@@ -81,7 +87,8 @@ public final class AdminServer {
                                 .addLast("admin", new Handler());
                     }
                 });
-        serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        AdminConfig initial = config.get();
+        serverChannel = bootstrap.bind(initial.host(), initial.port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
@@ -138,7 +145,8 @@ public final class AdminServer {
         if (!path.startsWith("/api/")) {
             return json(ctx, AdminResponse.error(404, "not_found", "no admin endpoint " + path));
         }
-        if (config.token().isPresent() && !authorized(request, config.token().get())) {
+        java.util.Optional<String> token = config.get().token();
+        if (token.isPresent() && !authorized(request, token.get())) {
             FullHttpResponse r = json(ctx, AdminResponse.error(401, "unauthorized",
                     "this call needs \"Authorization: Bearer <token>\""));
             r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");

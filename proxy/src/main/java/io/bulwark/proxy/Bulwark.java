@@ -1,8 +1,15 @@
 package io.bulwark.proxy;
 
+import io.bulwark.admin.AdminApi;
 import io.bulwark.admin.AdminServer;
+import io.bulwark.admin.EventLog;
+import io.bulwark.admin.ProxyControl;
+import io.bulwark.routing.Route;
+import io.bulwark.routing.Upstream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
-import io.bulwark.config.ClusterConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.pool.ConnectionPools;
@@ -51,6 +58,7 @@ public final class Bulwark implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Bulwark.class);
     private static final Duration DEFAULT_POOL_IDLE = Duration.ofSeconds(30);
+    private static final int EVENT_LOG_CAPACITY = 1000;
 
     private final AtomicReference<Snapshot> snapshot;
     private final PrometheusMeterRegistry registry;
@@ -61,6 +69,8 @@ public final class Bulwark implements AutoCloseable {
     private final ProxyContext proxy;
     private final ProxyServer server;
     private final AdminServer admin;
+    private final EventLog events;
+    private final ConfigReloader reloader;
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -68,13 +78,14 @@ public final class Bulwark implements AutoCloseable {
     private InetSocketAddress proxyAddress;
     private InetSocketAddress adminAddress;
 
-    private Bulwark(BulwarkConfig config, Cluster.Resolver resolver) {
+    private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
-        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, null));
+        this.events = new EventLog(EVENT_LOG_CAPACITY);
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, events, null));
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(Math.max(1, threads), "bulwark-worker");
@@ -91,8 +102,45 @@ public final class Bulwark implements AutoCloseable {
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
         this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections);
         this.server = new ProxyServer(proxy, transport, workers);
-        this.admin = new AdminServer(config.admin(), registry, ready::get, null);
-        scheduleDnsRefresh(resolver);
+        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, events,
+                pools::closeIdle, registry);
+        AdminApi api = new AdminApi(new Control(), events, Clock.SYSTEM, background);
+        this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
+        background.scheduleWithFixedDelay(new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM),
+                100, 100, TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(() -> {
+            if (snapshot.get().config().watchConfig()) {
+                reloader.reloadIfChanged();
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** The admin API's view of this proxy. */
+    private final class Control implements ProxyControl {
+        @Override
+        public BulwarkConfig config() {
+            return snapshot.get().config();
+        }
+
+        @Override
+        public Map<String, Cluster> clusters() {
+            return snapshot.get().clusters();
+        }
+
+        @Override
+        public List<Route> routes() {
+            return snapshot.get().routes().routes();
+        }
+
+        @Override
+        public void closeIdleConnections(Upstream upstream) {
+            proxy.pools().closeIdle(upstream);
+        }
+
+        @Override
+        public ReloadResult reload() {
+            return reloader.reload("admin_api");
+        }
     }
 
     /**
@@ -100,11 +148,19 @@ public final class Bulwark implements AutoCloseable {
      * then turns ready.
      */
     public static Bulwark start(BulwarkConfig config) throws InterruptedException {
-        return start(config, Cluster.Resolver.SYSTEM);
+        return start(config, null, Cluster.Resolver.SYSTEM);
     }
 
     public static Bulwark start(BulwarkConfig config, Cluster.Resolver resolver) throws InterruptedException {
-        Bulwark bulwark = new Bulwark(config, resolver);
+        return start(config, null, resolver);
+    }
+
+    /**
+     * @param configFile where {@code config} was read from, re-read on reload; null for a built-in config
+     */
+    public static Bulwark start(BulwarkConfig config, Path configFile, Cluster.Resolver resolver)
+            throws InterruptedException {
+        Bulwark bulwark = new Bulwark(config, configFile, resolver);
         String where = "admin " + config.admin().host() + ":" + config.admin().port();
         try {
             bulwark.adminAddress = bulwark.admin.start(bulwark.adminGroup, bulwark.transport.serverChannelClass());
@@ -124,24 +180,13 @@ public final class Bulwark implements AutoCloseable {
         return bulwark;
     }
 
-    private void scheduleDnsRefresh(Cluster.Resolver resolver) {
-        for (ClusterConfig cc : snapshot.get().config().clusters().values()) {
-            long every = cc.dnsRefresh().toMillis();
-            String name = cc.name();
-            if (every <= 0 || !snapshot.get().clusters().get(name).hasHostnameEndpoints()) {
-                continue;
-            }
-            background.scheduleWithFixedDelay(() -> {
-                Cluster cluster = snapshot.get().clusters().get(name);
-                if (cluster != null) {
-                    try {
-                        cluster.resolve(resolver);
-                    } catch (RuntimeException e) {
-                        LOG.warn("DNS refresh of cluster {} failed: {}", name, e.toString());
-                    }
-                }
-            }, every, every, TimeUnit.MILLISECONDS);
-        }
+    /** Reloads the config file (SIGHUP, tests); the admin API and the file watcher call the same. */
+    public ProxyControl.ReloadResult reload(String trigger) {
+        return reloader.reload(trigger);
+    }
+
+    public EventLog events() {
+        return events;
     }
 
     public InetSocketAddress proxyAddress() {

@@ -118,7 +118,7 @@ public final class Main {
             printProblems(e, err);
             return USAGE;
         }
-        return serve(config, null, err);
+        return serve(config, file, null, err);
     }
 
     private static int demo(List<String> args, PrintStream out, PrintStream err) {
@@ -154,7 +154,7 @@ public final class Main {
         }
         int proxyPort = port;
         int adminPortFinal = adminPort;
-        return serve(config, () -> {
+        return serve(config, null, () -> {
             out.println();
             out.println("Bulwark demo is running.");
             out.println("  proxy:  http://127.0.0.1:" + proxyPort + "/");
@@ -217,10 +217,11 @@ public final class Main {
         }
     }
 
-    private static int serve(BulwarkConfig config, Runnable onStarted, PrintStream err, AutoCloseable... extras) {
+    private static int serve(BulwarkConfig config, Path configFile, Runnable onStarted, PrintStream err,
+                             AutoCloseable... extras) {
         Bulwark bulwark;
         try {
-            bulwark = Bulwark.start(config);
+            bulwark = Bulwark.start(config, configFile, io.bulwark.routing.Cluster.Resolver.SYSTEM);
         } catch (Bulwark.ListenException e) {
             err.println("bulwark: " + e.getMessage());
             closeAll(extras);
@@ -241,6 +242,7 @@ public final class Main {
             stopped.countDown();
         };
         Signals.onTerminate(stop);
+        Signals.onHangup(() -> bulwark.reload("sighup"));
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -15,6 +15,20 @@ final class Signals {
     private Signals() {
     }
 
+    /** SIGHUP reloads the config, on a thread of its own (a reload resolves DNS and may block). */
+    static void onHangup(Runnable reload) {
+        try {
+            Signal.handle(new Signal("HUP"), s -> {
+                LOG.info("Received SIGHUP: reloading the config");
+                Thread t = new Thread(reload, "bulwark-reload");
+                t.setDaemon(true);
+                t.start();
+            });
+        } catch (IllegalArgumentException e) {
+            LOG.debug("cannot handle SIGHUP: {}", e.getMessage());
+        }
+    }
+
     static void onTerminate(Runnable stop) {
         Runnable once = new Runnable() {
             private boolean started;

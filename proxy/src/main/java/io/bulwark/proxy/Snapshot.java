@@ -4,11 +4,16 @@ import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.EventSink;
 import io.bulwark.routing.RouteTable;
+import io.bulwark.routing.Upstream;
 
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything the data plane routes with, built from one config: the run-time clusters and the
@@ -24,15 +29,56 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
     /**
      * Builds a snapshot, resolving every endpoint now (blocking: call it off the event loops).
      *
-     * @param previous the snapshot being replaced, whose upstream state carries over; null at start
+     * <p>State carries over from {@code previous} (null at start): a cluster whose config did not
+     * change is kept as it is, with every upstream's ejection, drain, override, health, counters and
+     * pooled connections; for a changed cluster, each upstream that still exists keeps its operator
+     * drain, health override, weight override and health verdict.
      */
-    public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, Snapshot previous) {
+    public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
+                                 Snapshot previous) {
         Map<String, Cluster> clusters = new LinkedHashMap<>();
         for (ClusterConfig clusterConfig : config.clusters().values()) {
-            Cluster cluster = new Cluster(clusterConfig, clock);
+            Cluster old = previous == null ? null : previous.clusters().get(clusterConfig.name());
+            if (old != null && old.config().equals(clusterConfig)) {
+                clusters.put(clusterConfig.name(), old);
+                continue;
+            }
+            Cluster cluster = new Cluster(clusterConfig, clock, events);
             cluster.resolve(resolver);
+            if (old != null) {
+                carryOver(old, cluster);
+            }
             clusters.put(clusterConfig.name(), cluster);
         }
         return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters));
+    }
+
+    private static void carryOver(Cluster from, Cluster to) {
+        for (Upstream next : to.upstreams()) {
+            Upstream before = from.upstream(next.address());
+            if (before == null) {
+                continue;
+            }
+            if (before.admin() != Upstream.AdminState.ACTIVE) {
+                next.setAdmin(Upstream.AdminState.DRAINING);
+            }
+            if (before.override() != Upstream.HealthOverride.NONE) {
+                next.setOverride(before.override());
+            }
+            if (before.weight() != before.configuredWeight()) {
+                next.setWeight(before.weight());
+            }
+            if (before.health() != Upstream.Health.UNKNOWN) {
+                next.setHealth(before.health());
+            }
+        }
+    }
+
+    /** Upstreams of this snapshot that {@code next} no longer uses (removed, or replaced by a changed cluster). */
+    public List<Upstream> upstreamsGoneIn(Snapshot next) {
+        Set<Upstream> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+        next.clusters().values().forEach(c -> kept.addAll(c.upstreams()));
+        return clusters.values().stream().flatMap(c -> c.upstreams().stream()).filter(u -> !kept.contains(u))
+                .toList();
     }
 }

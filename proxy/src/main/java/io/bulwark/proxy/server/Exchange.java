@@ -53,19 +53,22 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
 
     /** Why a try failed, as outcome tags and access-log errors name it. */
     enum Failure {
-        CONNECT("connect_failure", RetryOn.CONNECT_FAILURE, LocalReply.UPSTREAM_CONNECT_FAILURE),
-        RESET("reset", RetryOn.RESET, LocalReply.UPSTREAM_RESET),
-        PROTOCOL("protocol_error", RetryOn.RESET, LocalReply.UPSTREAM_PROTOCOL_ERROR),
-        TIMEOUT("timeout", RetryOn.TIMEOUT, LocalReply.UPSTREAM_TIMEOUT);
+        CONNECT("connect_failure", RetryOn.CONNECT_FAILURE, LocalReply.UPSTREAM_CONNECT_FAILURE,
+                Upstream.LocalFailure.CONNECT_FAILURE),
+        RESET("reset", RetryOn.RESET, LocalReply.UPSTREAM_RESET, Upstream.LocalFailure.RESET),
+        PROTOCOL("protocol_error", RetryOn.RESET, LocalReply.UPSTREAM_PROTOCOL_ERROR, Upstream.LocalFailure.RESET),
+        TIMEOUT("timeout", RetryOn.TIMEOUT, LocalReply.UPSTREAM_TIMEOUT, Upstream.LocalFailure.TIMEOUT);
 
         final String tag;
         final RetryOn retryOn;
         final LocalReply reply;
+        final Upstream.LocalFailure kind;
 
-        Failure(String tag, RetryOn retryOn, LocalReply reply) {
+        Failure(String tag, RetryOn retryOn, LocalReply reply, Upstream.LocalFailure kind) {
             this.tag = tag;
             this.retryOn = retryOn;
             this.reply = reply;
+            this.kind = kind;
         }
     }
 
@@ -421,7 +424,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (responseStarted) {
             // Bytes already went to the client: all we can do is not pretend the response was complete.
             error = "upstream_reset_mid_response";
-            upstream.onLocalFailure(System.nanoTime() - tryStartNanos);
+            upstream.onLocalFailure(Upstream.LocalFailure.RESET, System.nanoTime() - tryStartNanos);
             endTry();
             abortClient();
             return;
@@ -437,7 +440,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         long latency = System.nanoTime() - tryStartNanos;
         Upstream failed = upstream;
         if (failed != null) {
-            failed.onLocalFailure(latency);
+            failed.onLocalFailure(failure.kind, latency);
             proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
         }
         error = failure.tag;
@@ -564,7 +567,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         if (tryOpen && upstream != null) {
             long latency = System.nanoTime() - tryStartNanos;
-            upstream.onLocalFailure(latency);
+            upstream.onLocalFailure(Upstream.LocalFailure.TIMEOUT, latency);
             proxy.metrics().upstreamTry(cluster.name(), upstream.address(), "timeout", latency);
         }
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "

@@ -7,6 +7,8 @@ import io.bulwark.proxy.Bulwark;
 import io.bulwark.routing.Cluster;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,14 +24,23 @@ import java.time.Duration;
  */
 public final class ProxyHarness implements AutoCloseable {
 
-    private final Bulwark bulwark;
+    private Bulwark bulwark;
+    private final Path file;
+    private final int port;
+    private final int adminPort;
+    private final String listenerExtras;
+    private final String adminExtras;
     private final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    private ProxyHarness(Bulwark bulwark) {
-        this.bulwark = bulwark;
+    private ProxyHarness(Path file, int port, int adminPort, String listenerExtras, String adminExtras) {
+        this.file = file;
+        this.port = port;
+        this.adminPort = adminPort;
+        this.listenerExtras = listenerExtras;
+        this.adminExtras = adminExtras;
     }
 
     public static ProxyHarness start(String clustersAndRoutes) throws Exception {
@@ -44,18 +55,52 @@ public final class ProxyHarness implements AutoCloseable {
     /** @param resolver what hostname endpoints resolve to (tests fake DNS with it) */
     public static ProxyHarness start(String clustersAndRoutes, String listenerExtras, Cluster.Resolver resolver)
             throws Exception {
-        String hocon = "bulwark {\n"
-                + "  listener { host = \"127.0.0.1\", port = " + freePort() + "\n" + listenerExtras + "\n }\n"
-                + "  admin { host = \"127.0.0.1\", port = " + freePort() + " }\n"
-                + "  shutdown { drain-timeout = 5s }\n"
-                + clustersAndRoutes + "\n}\n";
+        return start(clustersAndRoutes, listenerExtras, "", resolver);
+    }
+
+    /**
+     * Writes the config to a temporary file (so reloads can re-read it) and starts on it.
+     *
+     * @param adminExtras extra lines for the admin block, e.g. {@code token = "s3cret"}
+     */
+    public static ProxyHarness start(String clustersAndRoutes, String listenerExtras, String adminExtras,
+                                     Cluster.Resolver resolver) throws Exception {
+        int port = freePort();
+        int adminPort = freePort();
+        Path file = Files.createTempFile("bulwark-test", ".conf");
+        file.toFile().deleteOnExit();
+        ProxyHarness h = new ProxyHarness(file, port, adminPort, listenerExtras, adminExtras);
+        String hocon = h.render(clustersAndRoutes);
+        Files.writeString(file, hocon);
         BulwarkConfig config;
         try {
-            config = ConfigLoader.parse(hocon);
+            config = ConfigLoader.load(file);
         } catch (ConfigValidationException e) {
             throw new IllegalArgumentException("test config is invalid:\n" + e.getMessage() + "\n" + hocon, e);
         }
-        return new ProxyHarness(Bulwark.start(config, resolver));
+        h.bulwark = Bulwark.start(config, file, resolver);
+        return h;
+    }
+
+    private String render(String clustersAndRoutes) {
+        return "bulwark {\n"
+                + "  listener { host = \"127.0.0.1\", port = " + port + "\n" + listenerExtras + "\n }\n"
+                + "  admin { host = \"127.0.0.1\", port = " + adminPort + "\n" + adminExtras + "\n }\n"
+                + "  shutdown { drain-timeout = 5s }\n"
+                + clustersAndRoutes + "\n}\n";
+    }
+
+    /** Rewrites the config file with new clusters and routes (same listener and admin); does not reload. */
+    public void rewrite(String clustersAndRoutes) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, render(clustersAndRoutes));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Writes arbitrary text as the config file (for invalid configs); does not reload. */
+    public void rewriteRaw(String text) throws IOException {
+        Files.writeString(file, text);
     }
 
     public static int freePort() {
@@ -96,8 +141,24 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public HttpResponse<String> admin(String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return admin("GET", path, null);
+    }
+
+    /** An admin call; {@code body} null for none. Add a token with {@link #adminWithToken}. */
+    public HttpResponse<String> admin(String method, String path, String body) throws Exception {
+        return adminWithToken(method, path, body, null);
+    }
+
+    public HttpResponse<String> adminWithToken(String method, String path, String body, String token)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Override

@@ -1,0 +1,313 @@
+package io.bulwark.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bulwark.admin.AdminServer.AdminResponse;
+import io.bulwark.config.ConfigLoader;
+import io.bulwark.config.ConfigProblem;
+import io.bulwark.routing.Clock;
+import io.bulwark.routing.Cluster;
+import io.bulwark.routing.Route;
+import io.bulwark.routing.StateEvent;
+import io.bulwark.routing.Upstream;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The operator endpoints of CONTRACT §5 under {@code /api/v1}. Runs on the admin event loop; the
+ * upstream state it changes is the same state the data plane reads (flags on each upstream).
+ * Unknown cluster, upstream or route -> 404; a malformed body or parameter -> 400; draining the
+ * last eligible upstream without {@code ?force=true} -> 409; a rejected reload -> 422.
+ */
+public final class AdminApi implements AdminServer.ApiHandler {
+
+    private static final String PREFIX = "/api/v1/";
+
+    private final ProxyControl proxy;
+    private final EventLog events;
+    private final OperatorActions actions;
+
+    public AdminApi(ProxyControl proxy, EventLog events, Clock clock, ScheduledExecutorService timers) {
+        this.proxy = proxy;
+        this.events = events;
+        this.actions = new OperatorActions(proxy, events, clock, timers);
+    }
+
+    @Override
+    public AdminResponse handle(HttpMethod method, String path, QueryStringDecoder query, String body) {
+        if (!path.startsWith(PREFIX)) {
+            return null;
+        }
+        String[] parts = path.substring(PREFIX.length()).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = QueryStringDecoder.decodeComponent(parts[i]);
+        }
+        try {
+            return dispatch(method, parts, query, body);
+        } catch (BadRequest e) {
+            return AdminResponse.error(400, "bad_request", e.getMessage());
+        }
+    }
+
+    private AdminResponse dispatch(HttpMethod method, String[] p, QueryStringDecoder query, String body) {
+        switch (p[0]) {
+            case "routes":
+                if (p.length == 1) {
+                    return get(method, this::routes);
+                }
+                if (p.length == 3 && p[2].equals("fault")) {
+                    return null; // runtime fault toggles arrive with fault injection
+                }
+                return null;
+            case "clusters":
+                return clusters(method, p, query, body);
+            case "config":
+                if (p.length == 1) {
+                    return get(method, () -> new AdminResponse(200,
+                            ConfigLoader.toJson(proxy.config(), true)));
+                }
+                if (p.length == 2 && p[1].equals("reload")) {
+                    return method == HttpMethod.POST ? reload() : notAllowed(method);
+                }
+                return null;
+            case "events":
+                return p.length == 1 ? get(method, () -> events(query)) : null;
+            case "recovery":
+                return p.length == 1 ? get(method, this::recovery) : null;
+            default:
+                return null;
+        }
+    }
+
+    private AdminResponse clusters(HttpMethod method, String[] p, QueryStringDecoder query, String body) {
+        if (p.length == 1) {
+            return get(method, () -> {
+                ObjectNode root = StateJson.MAPPER.createObjectNode();
+                ArrayNode list = root.putArray("clusters");
+                proxy.clusters().values().forEach(c -> list.add(StateJson.cluster(c)));
+                return ok(root);
+            });
+        }
+        Cluster cluster = proxy.clusters().get(p[1]);
+        if (cluster == null) {
+            return AdminResponse.error(404, "not_found", "no cluster " + p[1]);
+        }
+        if (p.length == 2) {
+            return get(method, () -> ok(StateJson.cluster(cluster)));
+        }
+        if (p.length < 4 || !p[2].equals("upstreams")) {
+            return null;
+        }
+        Upstream u = cluster.upstream(p[3]);
+        if (u == null) {
+            return AdminResponse.error(404, "not_found", "no upstream " + p[3] + " in cluster " + cluster.name());
+        }
+        if (p.length == 4) {
+            return get(method, () -> ok(StateJson.upstream(u)));
+        }
+        if (p.length != 5) {
+            return null;
+        }
+        switch (p[4]) {
+            case "drain": {
+                if (method != HttpMethod.POST) {
+                    return notAllowed(method);
+                }
+                boolean force = "true".equals(param(query, "force"));
+                if (!force && OperatorActions.lastEligible(cluster, u)) {
+                    return AdminResponse.error(409, "conflict", u.address() + " is the last eligible upstream of "
+                            + cluster.name() + "; draining it would leave no upstream (use ?force=true)");
+                }
+                actions.drain(u, ttl(param(query, "ttl")));
+                return new AdminResponse(202, StateJson.write(StateJson.upstream(u)));
+            }
+            case "restore":
+                if (method != HttpMethod.POST) {
+                    return notAllowed(method);
+                }
+                actions.restore(u);
+                return ok(StateJson.upstream(u));
+            case "uneject":
+                if (method != HttpMethod.POST) {
+                    return notAllowed(method);
+                }
+                actions.uneject(cluster, u);
+                return ok(StateJson.upstream(u));
+            case "health": {
+                if (method != HttpMethod.PUT) {
+                    return notAllowed(method);
+                }
+                JsonNode json = parse(body);
+                String value = text(json, "override");
+                Upstream.HealthOverride override;
+                try {
+                    override = Upstream.HealthOverride.valueOf(value.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new BadRequest("override must be \"healthy\", \"unhealthy\" or \"none\", got \""
+                            + value + "\"");
+                }
+                actions.override(u, override, ttl(optionalText(json, "ttl")));
+                return ok(StateJson.upstream(u));
+            }
+            case "weight": {
+                if (method != HttpMethod.PUT) {
+                    return notAllowed(method);
+                }
+                JsonNode json = parse(body);
+                JsonNode w = json.get("weight");
+                if (w == null || !w.isIntegralNumber() || w.asLong() < 0 || w.asLong() > 1_000_000) {
+                    throw new BadRequest("weight must be an integer 0..1000000");
+                }
+                actions.weight(u, w.asInt(), ttl(optionalText(json, "ttl")));
+                return ok(StateJson.upstream(u));
+            }
+            default:
+                return null;
+        }
+    }
+
+    private AdminResponse routes() {
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("routes");
+        for (Route r : proxy.routes()) {
+            list.add(StateJson.route(r));
+        }
+        return ok(root);
+    }
+
+    private AdminResponse events(QueryStringDecoder query) {
+        int limit = 100;
+        String l = param(query, "limit");
+        if (l != null) {
+            try {
+                limit = Integer.parseInt(l);
+            } catch (NumberFormatException e) {
+                throw new BadRequest("limit must be a positive integer, got \"" + l + "\"");
+            }
+            if (limit < 1) {
+                throw new BadRequest("limit must be a positive integer, got \"" + l + "\"");
+            }
+        }
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("events");
+        for (StateEvent e : events.newest(Math.min(limit, events.capacity()))) {
+            list.add(StateJson.event(e));
+        }
+        return ok(root);
+    }
+
+    private AdminResponse recovery() {
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("upstreams");
+        for (Cluster c : proxy.clusters().values()) {
+            for (Upstream u : c.upstreams()) {
+                list.add(StateJson.recovery(u));
+            }
+        }
+        return ok(root);
+    }
+
+    private AdminResponse reload() {
+        ProxyControl.ReloadResult result = proxy.reload();
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        if (result.accepted()) {
+            root.put("result", "accepted");
+            root.put("summary", result.summary());
+            return ok(root);
+        }
+        root.put("error", "invalid_config");
+        root.put("message", "the new config was rejected; the running one stays");
+        ArrayNode problems = root.putArray("problems");
+        for (ConfigProblem problem : result.problems()) {
+            problems.addObject().put("path", problem.path()).put("message", problem.message());
+        }
+        return new AdminResponse(422, StateJson.write(root));
+    }
+
+    // ---- helpers ----
+
+    private interface Getter {
+        AdminResponse get();
+    }
+
+    private static AdminResponse get(HttpMethod method, Getter getter) {
+        return method == HttpMethod.GET ? getter.get() : notAllowed(method);
+    }
+
+    private static AdminResponse notAllowed(HttpMethod method) {
+        return AdminResponse.error(405, "method_not_allowed", method + " is not allowed here");
+    }
+
+    private static AdminResponse ok(JsonNode node) {
+        return new AdminResponse(200, StateJson.write(node));
+    }
+
+    private static String param(QueryStringDecoder query, String name) {
+        List<String> values = query.parameters().get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode node = StateJson.MAPPER.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new BadRequest("the body must be a JSON object");
+            }
+            return node;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new BadRequest("the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String text(JsonNode json, String field) {
+        JsonNode v = json.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new BadRequest("\"" + field + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    private static String optionalText(JsonNode json, String field) {
+        JsonNode v = json.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new BadRequest("\"" + field + "\" must be a string such as \"10m\"");
+        }
+        return v.asText();
+    }
+
+    /** A TTL such as {@code 10m}, {@code 30s}, {@code 1h}, {@code 250ms}; null when absent. */
+    static Duration ttl(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            Duration d = com.typesafe.config.ConfigFactory.parseString("t = \"" + text.replace("\"", "") + "\"")
+                    .getDuration("t");
+            if (d.isNegative() || d.isZero()) {
+                throw new BadRequest("ttl must be positive, got \"" + text + "\"");
+            }
+            return d;
+        } catch (com.typesafe.config.ConfigException | DateTimeParseException e) {
+            throw new BadRequest("ttl must be a duration such as \"10m\" or \"30s\", got \"" + text + "\"");
+        }
+    }
+
+    /** A client error in the call itself; answered 400. */
+    static final class BadRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

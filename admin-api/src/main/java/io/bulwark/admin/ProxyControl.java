@@ -1,0 +1,36 @@
+package io.bulwark.admin;
+
+import io.bulwark.config.BulwarkConfig;
+import io.bulwark.config.ConfigProblem;
+import io.bulwark.routing.Cluster;
+import io.bulwark.routing.Route;
+import io.bulwark.routing.Upstream;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the admin API needs from the running proxy: its current state to show, and the few
+ * actions only the data plane can take. Implemented by the proxy; every method is thread-safe.
+ */
+public interface ProxyControl {
+
+    /** The config in force. */
+    BulwarkConfig config();
+
+    /** The run-time clusters of the config in force, by name. */
+    Map<String, Cluster> clusters();
+
+    /** The compiled routes of the config in force, in match order. */
+    List<Route> routes();
+
+    /** An upstream stopped taking new requests: close its idle pooled connections on every event loop. */
+    void closeIdleConnections(Upstream upstream);
+
+    /** Re-reads and validates the config file, swapping it in when valid. */
+    ReloadResult reload();
+
+    /** @param problems empty when the new config was accepted */
+    record ReloadResult(boolean accepted, List<ConfigProblem> problems, String summary) {
+    }
+}
