@@ -12,6 +12,8 @@ import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
+import io.bulwark.proxy.metrics.ResilienceMetrics;
+import io.bulwark.routing.EventSink;
 import io.bulwark.proxy.pool.ConnectionPools;
 import io.bulwark.proxy.server.FrontendHandler;
 import io.bulwark.proxy.server.ProxyContext;
@@ -70,6 +72,7 @@ public final class Bulwark implements AutoCloseable {
     private final ProxyServer server;
     private final AdminServer admin;
     private final EventLog events;
+    private final ResilienceMetrics resilienceMetrics;
     private final ConfigReloader reloader;
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
@@ -85,7 +88,13 @@ public final class Bulwark implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         this.events = new EventLog(EVENT_LOG_CAPACITY);
-        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, events, null));
+        this.resilienceMetrics = new ResilienceMetrics(registry);
+        EventSink sink = event -> {
+            events.publish(event);
+            resilienceMetrics.publish(event);
+        };
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, null));
+        resilienceMetrics.track(snapshot.get().clusters().values());
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(Math.max(1, threads), "bulwark-worker");
@@ -102,12 +111,15 @@ public final class Bulwark implements AutoCloseable {
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
         this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections);
         this.server = new ProxyServer(proxy, transport, workers);
-        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, events,
+        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,
                 pools::closeIdle, registry);
         AdminApi api = new AdminApi(new Control(), events, Clock.SYSTEM, background);
         this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
-        background.scheduleWithFixedDelay(new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM),
-                100, 100, TimeUnit.MILLISECONDS);
+        ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
+        background.scheduleWithFixedDelay(() -> {
+            maintenance.run();
+            resilienceMetrics.track(snapshot.get().clusters().values()); // DNS and reloads change the upstreams
+        }, 100, 100, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(() -> {
             if (snapshot.get().config().watchConfig()) {
                 reloader.reloadIfChanged();

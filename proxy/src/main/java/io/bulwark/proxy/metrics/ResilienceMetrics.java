@@ -1,0 +1,96 @@
+package io.bulwark.proxy.metrics;
+
+import io.bulwark.routing.Cluster;
+import io.bulwark.routing.EventSink;
+import io.bulwark.routing.StateEvent;
+import io.bulwark.routing.Upstream;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The upstream-state meters of CONTRACT §6: eligibility and active requests per upstream
+ * (gauges kept in step with the clusters in force, removed with their upstream), ejections by
+ * reason and recovery times (fed from the state events).
+ */
+public final class ResilienceMetrics implements EventSink {
+
+    public static final String UPSTREAM_ELIGIBLE = "bulwark.upstream.eligible";
+    public static final String UPSTREAM_ACTIVE_REQUESTS = "bulwark.upstream.active.requests";
+    public static final String UPSTREAM_EJECTIONS = "bulwark.upstream.ejections";
+    public static final String RECOVERY = "bulwark.recovery";
+
+    private static final Duration[] RECOVERY_BUCKETS = {
+        Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+        Duration.ofSeconds(60), Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(10),
+    };
+
+    private final MeterRegistry registry;
+    private final Map<Upstream, List<Meter>> gauges = new IdentityHashMap<>();
+
+    public ResilienceMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** Registers gauges for new upstreams and removes those of upstreams no longer in use. */
+    public synchronized void track(Collection<Cluster> clusters) {
+        Set<Upstream> current = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Cluster c : clusters) {
+            for (Upstream u : c.upstreams()) {
+                current.add(u);
+                gauges.computeIfAbsent(u, this::register);
+            }
+        }
+        for (Upstream gone : new ArrayList<>(gauges.keySet())) {
+            if (!current.contains(gone)) {
+                gauges.remove(gone).forEach(registry::remove);
+            }
+        }
+    }
+
+    private List<Meter> register(Upstream u) {
+        return List.of(
+                Gauge.builder(UPSTREAM_ELIGIBLE, u, x -> x.eligible() ? 1 : 0)
+                        .description("1 when the upstream may get new requests")
+                        .tags("cluster", u.cluster(), "upstream", u.address())
+                        .strongReference(true)
+                        .register(registry),
+                Gauge.builder(UPSTREAM_ACTIVE_REQUESTS, u, Upstream::activeRequests)
+                        .description("Requests in flight to the upstream")
+                        .tags("cluster", u.cluster(), "upstream", u.address())
+                        .strongReference(true)
+                        .register(registry));
+    }
+
+    @Override
+    public void publish(StateEvent event) {
+        switch (event.type()) {
+            case "ejected" -> Counter.builder(UPSTREAM_EJECTIONS)
+                    .description("Outlier ejections by reason")
+                    .tags("cluster", event.cluster(), "upstream", event.upstream(), "reason", event.reason())
+                    .register(registry).increment();
+            case "recovered" -> {
+                Object ms = event.detail().get("time_to_recover_ms");
+                if (ms instanceof Number n) {
+                    Timer.builder(RECOVERY)
+                            .description("Time from an upstream being taken out to serving again at full weight")
+                            .tag("cluster", event.cluster())
+                            .serviceLevelObjectives(RECOVERY_BUCKETS)
+                            .register(registry).record(Duration.ofMillis(n.longValue()));
+                }
+            }
+            default -> { }
+        }
+    }
+}
