@@ -7,6 +7,7 @@ import io.bulwark.admin.AdminServer.AdminResponse;
 import io.bulwark.config.ConfigLoader;
 import io.bulwark.config.ConfigProblem;
 import io.bulwark.routing.Clock;
+import io.bulwark.routing.EventSink;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.StateEvent;
@@ -33,11 +34,25 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final ProxyControl proxy;
     private final EventLog events;
     private final OperatorActions actions;
+    private final OperatorStateFile stateFile;
 
-    public AdminApi(ProxyControl proxy, EventLog events, Clock clock, ScheduledExecutorService timers) {
+    /**
+     * @param sink where operator events go (the event log, and metrics)
+     * @param stateFile persists operator overrides; null when {@code admin.state-file} is not set
+     */
+    public AdminApi(ProxyControl proxy, EventLog events, EventSink sink, Clock clock,
+                    ScheduledExecutorService timers, OperatorStateFile stateFile) {
         this.proxy = proxy;
         this.events = events;
-        this.actions = new OperatorActions(proxy, events, clock, timers);
+        this.stateFile = stateFile;
+        this.actions = new OperatorActions(proxy, sink, clock, timers, stateFile);
+    }
+
+    /** Re-applies the overrides saved in the state file (at start, before serving). */
+    public void restoreState() {
+        if (stateFile != null) {
+            stateFile.restore(proxy.clusters(), actions);
+        }
     }
 
     @Override

@@ -31,12 +31,29 @@ final class OperatorActions {
     private final Clock clock;
     private final ScheduledExecutorService timers;
     private final Map<Key, ScheduledFuture<?>> reverts = new ConcurrentHashMap<>();
+    /** When each pending revert is due (epoch millis), for the state file. */
+    private final Map<Key, Long> untils = new ConcurrentHashMap<>();
+    private final OperatorStateFile stateFile;
 
-    OperatorActions(ProxyControl proxy, EventSink events, Clock clock, ScheduledExecutorService timers) {
+    /** @param stateFile where overrides are persisted; null when {@code admin.state-file} is not set */
+    OperatorActions(ProxyControl proxy, EventSink events, Clock clock, ScheduledExecutorService timers,
+                    OperatorStateFile stateFile) {
         this.proxy = proxy;
         this.events = events;
         this.clock = clock;
         this.timers = timers;
+        this.stateFile = stateFile;
+    }
+
+    private void persist(Upstream u) {
+        if (stateFile != null) {
+            stateFile.record(u, until(u, Kind.DRAIN), until(u, Kind.OVERRIDE), until(u, Kind.WEIGHT));
+        }
+    }
+
+    private long until(Upstream u, Kind kind) {
+        Long t = untils.get(new Key(u.cluster(), u.address(), kind));
+        return t == null ? 0 : t;
     }
 
     /** True when {@code u} is the only eligible upstream left in its cluster. */
@@ -48,17 +65,24 @@ final class OperatorActions {
     }
 
     void drain(Upstream u, Duration ttl) {
+        drain(u, ttl, "operator");
+    }
+
+    /** @param reason {@code operator}, or {@code state_file} when re-applied at start */
+    void drain(Upstream u, Duration ttl, String reason) {
         String from = StateJson.lower(u.admin());
         u.setAdmin(Upstream.AdminState.DRAINING);
         proxy.closeIdleConnections(u);
-        publish(u, "drained", from, StateJson.lower(u.admin()), "operator", ttlDetail(ttl));
+        publish(u, "drained", from, StateJson.lower(u.admin()), reason, ttlDetail(ttl));
         scheduleRevert(u, Kind.DRAIN, ttl, () -> {
             if (u.admin() != Upstream.AdminState.ACTIVE) {
                 String before = StateJson.lower(u.admin());
                 u.setAdmin(Upstream.AdminState.ACTIVE);
                 publish(u, "restored", before, "active", "ttl_expired", Map.of());
+                persist(u);
             }
         });
+        persist(u);
     }
 
     void restore(Upstream u) {
@@ -66,33 +90,46 @@ final class OperatorActions {
         String from = StateJson.lower(u.admin());
         u.setAdmin(Upstream.AdminState.ACTIVE);
         publish(u, "restored", from, "active", "operator", Map.of());
+        persist(u);
     }
 
     void override(Upstream u, Upstream.HealthOverride value, Duration ttl) {
+        override(u, value, ttl, "operator");
+    }
+
+    void override(Upstream u, Upstream.HealthOverride value, Duration ttl, String reason) {
         String from = StateJson.lower(u.override());
         u.setOverride(value);
-        publish(u, "health_override", from, StateJson.lower(value), "operator", ttlDetail(ttl));
+        publish(u, "health_override", from, StateJson.lower(value), reason, ttlDetail(ttl));
         if (value == Upstream.HealthOverride.NONE) {
             cancelRevert(u, Kind.OVERRIDE);
-            return;
+        } else {
+            scheduleRevert(u, Kind.OVERRIDE, ttl, () -> {
+                String before = StateJson.lower(u.override());
+                u.setOverride(Upstream.HealthOverride.NONE);
+                publish(u, "health_override", before, "none", "ttl_expired", Map.of());
+                persist(u);
+            });
         }
-        scheduleRevert(u, Kind.OVERRIDE, ttl, () -> {
-            String before = StateJson.lower(u.override());
-            u.setOverride(Upstream.HealthOverride.NONE);
-            publish(u, "health_override", before, "none", "ttl_expired", Map.of());
-        });
+        persist(u);
     }
 
     void weight(Upstream u, int weight, Duration ttl) {
+        weight(u, weight, ttl, "operator");
+    }
+
+    void weight(Upstream u, int weight, Duration ttl, String reason) {
         int from = u.weight();
         u.setWeight(weight);
-        publish(u, "weight", Integer.toString(from), Integer.toString(weight), "operator", ttlDetail(ttl));
+        publish(u, "weight", Integer.toString(from), Integer.toString(weight), reason, ttlDetail(ttl));
         scheduleRevert(u, Kind.WEIGHT, ttl, () -> {
             int before = u.weight();
             u.setWeight(u.configuredWeight());
             publish(u, "weight", Integer.toString(before), Integer.toString(u.configuredWeight()), "ttl_expired",
                     Map.of());
+            persist(u);
         });
+        persist(u);
     }
 
     /** Ends an ejection now and resets the backoff multiplier; the detector logs the event. */
@@ -113,11 +150,15 @@ final class OperatorActions {
         ScheduledFuture<?> previous;
         if (ttl == null) {
             previous = reverts.remove(key);
+            untils.remove(key);
         } else {
             ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+            untils.put(key, clock.currentTimeMillis() + ttl.toMillis());
             self[0] = timers.schedule(() -> {
-                reverts.remove(key, self[0]);
-                revert.run();
+                if (reverts.remove(key, self[0])) {
+                    untils.remove(key);
+                    revert.run();
+                }
             }, ttl.toMillis(), TimeUnit.MILLISECONDS);
             previous = reverts.put(key, self[0]);
         }
@@ -127,6 +168,7 @@ final class OperatorActions {
     }
 
     private void cancelRevert(Upstream u, Kind kind) {
+        untils.remove(new Key(u.cluster(), u.address(), kind));
         ScheduledFuture<?> f = reverts.remove(new Key(u.cluster(), u.address(), kind));
         if (f != null) {
             f.cancel(false);

@@ -3,6 +3,7 @@ package io.bulwark.proxy;
 import io.bulwark.admin.AdminApi;
 import io.bulwark.admin.AdminServer;
 import io.bulwark.admin.EventLog;
+import io.bulwark.admin.OperatorStateFile;
 import io.bulwark.admin.ProxyControl;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
@@ -113,7 +114,10 @@ public final class Bulwark implements AutoCloseable {
         this.server = new ProxyServer(proxy, transport, workers);
         this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,
                 pools::closeIdle, registry);
-        AdminApi api = new AdminApi(new Control(), events, Clock.SYSTEM, background);
+        OperatorStateFile stateFile = config.admin().stateFile()
+                .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);
+        AdminApi api = new AdminApi(new Control(), events, sink, Clock.SYSTEM, background, stateFile);
+        api.restoreState();
         this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
         background.scheduleWithFixedDelay(() -> {
