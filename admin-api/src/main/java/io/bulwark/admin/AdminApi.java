@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.admin.AdminServer.AdminResponse;
 import io.bulwark.config.ConfigLoader;
 import io.bulwark.config.ConfigProblem;
+import io.bulwark.config.FaultConfig;
+import java.util.Map;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.Cluster;
@@ -78,7 +80,23 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     return get(method, this::routes);
                 }
                 if (p.length == 3 && p[2].equals("fault")) {
-                    return null; // runtime fault toggles arrive with fault injection
+                    Route route = proxy.routes().stream().filter(r -> r.name().equals(p[1])).findFirst()
+                            .orElse(null);
+                    if (route == null) {
+                        return AdminResponse.error(404, "not_found", "no route " + p[1]);
+                    }
+                    if (method == HttpMethod.GET) {
+                        return ok(StateJson.fault(route.name(), proxy.fault(route)));
+                    }
+                    if (method != HttpMethod.PUT) {
+                        return notAllowed(method);
+                    }
+                    FaultConfig fault = FaultBody.parse(parse(body));
+                    proxy.setFault(route, fault);
+                    events.publish(new StateEvent(System.currentTimeMillis(), "fault", null, null, null,
+                            fault.active() ? "on" : "off", "operator", Map.of("route", route.name(),
+                            "abort_percent", fault.abort().percent(), "delay_percent", fault.delay().percent())));
+                    return ok(StateJson.fault(route.name(), proxy.fault(route)));
                 }
                 return null;
             case "clusters":

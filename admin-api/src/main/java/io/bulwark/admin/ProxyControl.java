@@ -2,6 +2,7 @@ package io.bulwark.admin;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ConfigProblem;
+import io.bulwark.config.FaultConfig;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
@@ -26,6 +27,12 @@ public interface ProxyControl {
 
     /** An upstream stopped taking new requests: close its idle pooled connections on every event loop. */
     void closeIdleConnections(Upstream upstream);
+
+    /** The fault settings in force for a route (its config, or the operator's run-time switch). */
+    FaultConfig fault(Route route);
+
+    /** Switches a route's fault injection at run time; {@link FaultConfig#NONE} turns it off. */
+    void setFault(Route route, FaultConfig fault);
 
     /** Re-reads and validates the config file, swapping it in when valid. */
     ReloadResult reload();

@@ -116,6 +116,15 @@ final class StateJson {
         return n;
     }
 
+    static ObjectNode fault(String route, io.bulwark.config.FaultConfig f) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("route", route);
+        n.put("active", f.active());
+        n.putObject("delay").put("percent", f.delay().percent()).put("duration_ms", f.delay().duration().toMillis());
+        n.putObject("abort").put("percent", f.abort().percent()).put("status", f.abort().status());
+        return n;
+    }
+
     static ObjectNode event(StateEvent e) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("time", Instant.ofEpochMilli(e.timeMillis()).toString());

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
+import io.bulwark.config.FaultConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
@@ -156,6 +157,16 @@ public final class Bulwark implements AutoCloseable {
         @Override
         public ReloadResult reload() {
             return reloader.reload("admin_api");
+        }
+
+        @Override
+        public FaultConfig fault(Route route) {
+            return proxy.faults().effective(route);
+        }
+
+        @Override
+        public void setFault(Route route, FaultConfig fault) {
+            proxy.faults().set(route.name(), fault);
         }
     }
 

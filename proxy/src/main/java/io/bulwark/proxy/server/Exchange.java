@@ -156,6 +156,16 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
         frontend.pause(FrontendHandler.PAUSE_CONNECTING);
+        FaultInjection.Decision fault = proxy.faults().decide(route);
+        if (fault.abortStatus() > 0) {
+            closeClientAfter = !requestComplete; // the body, if any, is not read
+            fail(LocalReply.FAULT_INJECTED, "fault injected by route " + route.name(), fault.abortStatus());
+            return;
+        }
+        if (fault.delayNanos() > 0) {
+            backoffTimer = client.executor().schedule(this::startTry, fault.delayNanos(), TimeUnit.NANOSECONDS);
+            return;
+        }
         startTry();
     }
 

@@ -22,6 +22,7 @@ public final class ProxyContext {
     private final ChannelGroup connections;
     private final AtomicInteger activeExchanges = new AtomicInteger();
     private final AtomicInteger tunnels = new AtomicInteger();
+    private final FaultInjection faults = new FaultInjection();
     private volatile boolean draining;
 
     public ProxyContext(AtomicReference<Snapshot> snapshot, ConnectionPools pools, ProxyMetrics metrics,
@@ -48,6 +49,11 @@ public final class ProxyContext {
 
     public AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** Per-route fault injection, switchable at run time. */
+    public FaultInjection faults() {
+        return faults;
     }
 
     /** Every open downstream connection. */
