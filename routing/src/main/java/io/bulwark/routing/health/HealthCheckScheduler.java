@@ -1,0 +1,198 @@
+package io.bulwark.routing.health;
+
+import io.bulwark.config.HealthCheckConfig;
+import io.bulwark.routing.Clock;
+import io.bulwark.routing.EventSink;
+import io.bulwark.routing.Upstream;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Runs the active health checks of one cluster's upstreams. Each upstream has its own loop: check,
+ * wait for the result (at most {@code timeout}), feed it to the upstream's {@link HealthCheckState},
+ * then schedule the next check {@code interval} &plusmn; jitter after that result, so checks of one
+ * upstream never overlap and a slow upstream is not checked more often. The first check of an
+ * upstream runs after a random part of the jitter window (at once with zero jitter), so a large
+ * cluster's checks do not all start in the same instant.
+ *
+ * <p>The scheduler does no I/O and owns no thread: the {@link Prober} does the HTTP and the
+ * {@link DelayScheduler} (an event loop in the proxy, a manual one in tests) runs the timers. A probe
+ * that has not reported within {@code timeout} counts as a {@link ProbeResult#timeout()}, and its
+ * late report is ignored; exactly one result per check is recorded, whichever comes first.
+ *
+ * <p>{@link #update} follows the cluster's upstream list (DNS adds and removes); {@link #close()}
+ * stops everything. A reloaded {@code health-check} block needs a new scheduler: close the old one,
+ * the upstreams keep their health flag.
+ */
+public final class HealthCheckScheduler implements AutoCloseable {
+
+    /** Jitter when the caller does not say: up to 10% of the interval either way. */
+    public static final double DEFAULT_JITTER_FRACTION = 0.1;
+
+    private final HealthCheckConfig config;
+    private final Prober prober;
+    private final DelayScheduler timers;
+    private final Clock clock;
+    private final EventSink events;
+    private final HealthCheckListener listener;
+    private final DoubleSupplier jitter;
+    private final long intervalNanos;
+    private final long maxJitterNanos;
+    private final long timeoutNanos;
+    private final Map<Upstream, Checker> checkers = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** With the default jitter: a uniformly random shift of up to 10% of the interval. */
+    public HealthCheckScheduler(HealthCheckConfig config, Prober prober, DelayScheduler timers, Clock clock,
+                                EventSink events, HealthCheckListener listener) {
+        this(config, prober, timers, clock, events, listener,
+                () -> ThreadLocalRandom.current().nextDouble(-1, 1),
+                Duration.ofNanos((long) (config.interval().toNanos() * DEFAULT_JITTER_FRACTION)));
+    }
+
+    /**
+     * @param jitter fractions in {@code [-1, 1]} of {@code maxJitter}; a constant 0 gives exact intervals
+     * @param maxJitter the largest shift of a check from its interval
+     */
+    public HealthCheckScheduler(HealthCheckConfig config, Prober prober, DelayScheduler timers, Clock clock,
+                                EventSink events, HealthCheckListener listener, DoubleSupplier jitter,
+                                Duration maxJitter) {
+        this.config = config;
+        this.prober = prober;
+        this.timers = timers;
+        this.clock = clock;
+        this.events = events;
+        this.listener = listener;
+        this.jitter = jitter;
+        this.intervalNanos = config.interval().toNanos();
+        this.maxJitterNanos = Math.max(0, maxJitter.toNanos());
+        this.timeoutNanos = config.timeout().toNanos();
+    }
+
+    public HealthCheckConfig config() {
+        return config;
+    }
+
+    /**
+     * Checks exactly {@code upstreams} from now on: starts checking new ones, stops checking those no
+     * longer listed (a check of theirs in flight is ignored when it reports). Call it with the
+     * cluster's upstreams at start and after every DNS change.
+     */
+    public synchronized void update(Collection<? extends Upstream> upstreams) {
+        if (closed) {
+            return;
+        }
+        Set<Upstream> wanted = Collections.newSetFromMap(new IdentityHashMap<>());
+        wanted.addAll(upstreams);
+        checkers.entrySet().removeIf(e -> {
+            if (wanted.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().stop();
+            return true;
+        });
+        for (Upstream u : wanted) {
+            if (!checkers.containsKey(u)) {
+                Checker checker = new Checker(new HealthCheckState(u, config, clock, events, listener));
+                checkers.put(u, checker);
+                checker.scheduleNext(Math.round(Math.abs(jitterFraction()) * maxJitterNanos));
+            }
+        }
+    }
+
+    /** The health-check state of {@code upstream}; empty if it is not checked here. */
+    public Optional<HealthCheckState> state(Upstream upstream) {
+        Checker checker = checkers.get(upstream);
+        return checker == null ? Optional.empty() : Optional.of(checker.state);
+    }
+
+    /** Stops every check; results still in flight are ignored. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        checkers.values().forEach(Checker::stop);
+        checkers.clear();
+    }
+
+    /** The wait from one result to the next check: interval &plusmn; jitter, never negative. */
+    long nextDelayNanos() {
+        return Math.max(0, intervalNanos + Math.round(jitterFraction() * maxJitterNanos));
+    }
+
+    private double jitterFraction() {
+        return Math.max(-1, Math.min(1, jitter.getAsDouble()));
+    }
+
+    /** The check loop of one upstream. */
+    private final class Checker {
+
+        final HealthCheckState state;
+        private volatile boolean stopped;
+        /** The timer in force: the next check, or the running check's timeout. */
+        private volatile DelayScheduler.Cancellable timer;
+
+        Checker(HealthCheckState state) {
+            this.state = state;
+        }
+
+        void scheduleNext(long delayNanos) {
+            if (!stopped) {
+                timer = timers.schedule(this::check, delayNanos);
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            DelayScheduler.Cancellable t = timer;
+            if (t != null) {
+                t.cancel();
+            }
+        }
+
+        private void check() {
+            if (stopped) {
+                return;
+            }
+            Round round = new Round();
+            // Armed before the probe starts, so even a probe that answers synchronously finds it to cancel.
+            round.timeout = timers.schedule(() -> round.finish(ProbeResult.timeout()), timeoutNanos);
+            timer = round.timeout;
+            try {
+                prober.probe(state.upstream(), config.path(), config.timeout(), round::finish);
+            } catch (RuntimeException e) {
+                round.finish(ProbeResult.error(String.valueOf(e.getMessage())));
+            }
+        }
+
+        /** One check: the first of the probe's report and the timeout wins. */
+        private final class Round {
+            private final AtomicBoolean done = new AtomicBoolean();
+            volatile DelayScheduler.Cancellable timeout;
+
+            void finish(ProbeResult result) {
+                if (!done.compareAndSet(false, true)) {
+                    return;
+                }
+                DelayScheduler.Cancellable t = timeout;
+                if (t != null) {
+                    t.cancel();
+                }
+                if (stopped) {
+                    return;
+                }
+                state.onResult(result);
+                scheduleNext(nextDelayNanos());
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.bulwark.routing.health;
+
+import io.bulwark.routing.Upstream;
+
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * Sends one health check to an upstream; the proxy implements it with Netty ({@code GET path}
+ * on a fresh connection, honouring the cluster's TLS setting).
+ */
+@FunctionalInterface
+public interface Prober {
+
+    /**
+     * Starts a check of {@code upstream} and returns at once (never blocks). Calls {@code done}
+     * exactly once, from any thread, with the status of the response or how the check failed; it
+     * should give up (and free its connection) after {@code timeout}. A result later than
+     * {@code timeout} is ignored: the scheduler has then already counted a
+     * {@link ProbeResult#timeout()}.
+     */
+    void probe(Upstream upstream, String path, Duration timeout, Consumer<ProbeResult> done);
+}

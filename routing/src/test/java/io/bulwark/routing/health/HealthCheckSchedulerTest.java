@@ -1,0 +1,225 @@
+package io.bulwark.routing.health;
+
+import io.bulwark.config.HealthCheckConfig;
+import io.bulwark.routing.ManualClock;
+import io.bulwark.routing.StateEvent;
+import io.bulwark.routing.TestHosts;
+import io.bulwark.routing.Upstream;
+import io.bulwark.routing.Upstream.Health;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HealthCheckSchedulerTest {
+
+    /** Every 5s, 1s timeout, unhealthy after 3 failures, healthy after 2 passes. */
+    private static final HealthCheckConfig CONFIG =
+            new HealthCheckConfig("/health", Duration.ofSeconds(5), Duration.ofSeconds(1), 3, 2);
+
+    private final TestHosts hosts = new TestHosts();
+    private final ManualClock clock = hosts.clock();
+    private final ManualScheduler timers = new ManualScheduler(clock);
+    private final ScriptedProber prober = new ScriptedProber(clock);
+    private final List<StateEvent> events = new ArrayList<>();
+    private final List<Upstream> passed = new ArrayList<>();
+    private final Upstream a = hosts.upstream("10.0.0.1:8080", 1);
+    private final Upstream b = hosts.upstream("10.0.0.2:8080", 1);
+    private final long start = clock.nanoTime();
+
+    private HealthCheckScheduler scheduler(double jitter, Duration maxJitter) {
+        return new HealthCheckScheduler(CONFIG, prober, timers, clock, events::add,
+                HealthCheckListener.of(passed::add, u -> { }), () -> jitter, maxJitter);
+    }
+
+    private HealthCheckScheduler scheduler() {
+        return scheduler(0, Duration.ZERO);
+    }
+
+    @Test
+    void theFirstCheckRunsAtOnceAndTheNextOneIntervalAfterEachResult() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = scheduler();
+
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(16));
+
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0, 10.0, 15.0);
+        assertThat(prober.probes).allSatisfy(p -> {
+            assertThat(p.path()).isEqualTo("/health");
+            assertThat(p.timeout()).isEqualTo(Duration.ofSeconds(1));
+        });
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+        assertThat(passed).hasSize(4);
+    }
+
+    @Test
+    void theIntervalCountsFromTheResultSoChecksNeverOverlap() {
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+        timers.runDue();
+        assertThat(prober.open).hasSize(1);
+
+        timers.advance(Duration.ofMillis(400));
+        prober.open.remove(0).done().accept(ProbeResult.response(200));
+        timers.advance(Duration.ofSeconds(5));
+
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.4);
+    }
+
+    @Test
+    void jitterShiftsEachCheckWithinItsBound() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler late = scheduler(1, Duration.ofMillis(500));
+        late.update(List.of(a));
+        timers.advance(Duration.ofSeconds(12));
+        assertThat(prober.times(a, start)).containsExactly(0.5, 6.0, 11.5);
+        late.close();
+
+        HealthCheckScheduler early = scheduler(-1, Duration.ofMillis(500));
+        assertThat(early.nextDelayNanos()).isEqualTo(Duration.ofMillis(4500).toNanos());
+    }
+
+    @Test
+    void defaultJitterStaysWithinTenPercentOfTheInterval() {
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(CONFIG, prober, timers, clock, events::add,
+                HealthCheckListener.NONE);
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(scheduler.nextDelayNanos()).isBetween(Duration.ofMillis(4500).toNanos(), Duration.ofMillis(5500).toNanos());
+        }
+    }
+
+    @Test
+    void aProbeThatDoesNotAnswerInTimeIsATimeoutAndItsLateAnswerIsIgnored() {
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+        timers.runDue();
+        ScriptedProber.Probe first = prober.open.get(0);
+
+        timers.advance(Duration.ofSeconds(1));
+        assertThat(scheduler.state(a).orElseThrow().lastResult()).hasValue(ProbeResult.timeout());
+
+        first.done().accept(ProbeResult.response(200));
+        assertThat(scheduler.state(a).orElseThrow().lastResult()).hasValue(ProbeResult.timeout());
+        assertThat(scheduler.state(a).orElseThrow().consecutiveFailures()).isEqualTo(1);
+
+        timers.advance(Duration.ofSeconds(5));
+        assertThat(prober.times(a, start)).containsExactly(0.0, 6.0);
+    }
+
+    @Test
+    void threeFailedChecksInARowTakeAnUpstreamOutAndTwoPassesBringItBack() {
+        prober.answer(a, ProbeResult.response(503));
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+
+        timers.advance(Duration.ofSeconds(9));
+        assertThat(a.health()).isEqualTo(Health.UNKNOWN);
+        timers.advance(Duration.ofSeconds(1));
+        assertThat(a.health()).isEqualTo(Health.UNHEALTHY);
+
+        prober.answer(a, ProbeResult.response(200));
+        timers.advance(Duration.ofSeconds(5));
+        assertThat(a.health()).isEqualTo(Health.UNHEALTHY);
+        timers.advance(Duration.ofSeconds(5));
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+
+        assertThat(events).extracting(e -> e.timeMillis() - (events.get(0).timeMillis()), e -> e.to())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, "unhealthy"),
+                        org.assertj.core.groups.Tuple.tuple(10_000L, "healthy"));
+    }
+
+    @Test
+    void eachUpstreamHasItsOwnLoop() {
+        prober.answer(a, ProbeResult.response(200));
+        prober.answer(b, ProbeResult.timeout());
+        HealthCheckScheduler scheduler = scheduler();
+
+        scheduler.update(List.of(a, b));
+        timers.advance(Duration.ofSeconds(11));
+
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+        assertThat(b.health()).isEqualTo(Health.UNHEALTHY);
+        assertThat(prober.times(b, start)).containsExactly(0.0, 5.0, 10.0);
+    }
+
+    @Test
+    void aRemovedUpstreamIsNoLongerCheckedAndItsCheckInFlightIsIgnored() {
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a, b));
+        timers.runDue();
+        ScriptedProber.Probe inFlight = prober.open.stream().filter(p -> p.upstream() == a).findFirst().orElseThrow();
+
+        scheduler.update(List.of(b));
+        inFlight.done().accept(ProbeResult.response(200));
+        timers.advance(Duration.ofSeconds(30));
+
+        assertThat(a.health()).isEqualTo(Health.UNKNOWN);
+        assertThat(scheduler.state(a)).isEmpty();
+        assertThat(prober.times(a, start)).containsExactly(0.0);
+        assertThat(prober.times(b, start)).hasSizeGreaterThan(1);
+    }
+
+    @Test
+    void updatingWithTheSameUpstreamsDoesNotRestartTheirLoops() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(2));
+
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(4));
+
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0);
+    }
+
+    @Test
+    void closeStopsEveryCheck() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+        timers.runDue();
+
+        scheduler.close();
+        timers.advance(Duration.ofMinutes(1));
+
+        assertThat(prober.probes).hasSize(1);
+        assertThat(timers.pending()).isZero();
+        scheduler.update(List.of(a));
+        assertThat(timers.pending()).as("a closed scheduler starts nothing").isZero();
+    }
+
+    @Test
+    void aProberThatThrowsCountsAsAFailedCheckAndTheLoopGoesOn() {
+        prober.failWith = new IllegalStateException("no event loop");
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(List.of(a));
+
+        timers.advance(Duration.ofSeconds(11));
+
+        assertThat(a.health()).isEqualTo(Health.UNHEALTHY);
+        assertThat(scheduler.state(a).orElseThrow().lastResult().orElseThrow().describe())
+                .isEqualTo("error: no event loop");
+        assertThat(timers.pending()).as("only the next check, no stray timeout").isEqualTo(1);
+    }
+
+    @Test
+    void aSynchronousAnswerCancelsTheTimeout() {
+        AtomicInteger checks = new AtomicInteger();
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(CONFIG, (u, path, timeout, done) -> {
+            checks.incrementAndGet();
+            done.accept(ProbeResult.response(204));
+        }, timers, clock, events::add, HealthCheckListener.NONE, () -> 0, Duration.ZERO);
+
+        scheduler.update(List.of(a));
+        timers.runDue();
+
+        assertThat(checks).hasValue(1);
+        assertThat(timers.pending()).isEqualTo(1);
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+    }
+}
