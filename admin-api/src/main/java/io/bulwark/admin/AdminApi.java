@@ -124,7 +124,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
             return get(method, () -> {
                 ObjectNode root = StateJson.MAPPER.createObjectNode();
                 ArrayNode list = root.putArray("clusters");
-                proxy.clusters().values().forEach(c -> list.add(StateJson.cluster(c)));
+                proxy.clusters().values().forEach(c -> list.add(cluster(c)));
                 return ok(root);
             });
         }
@@ -133,7 +133,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
             return AdminResponse.error(404, "not_found", "no cluster " + p[1]);
         }
         if (p.length == 2) {
-            return get(method, () -> ok(StateJson.cluster(cluster)));
+            return get(method, () -> ok(cluster(cluster)));
         }
         if (p.length < 4 || !p[2].equals("upstreams")) {
             return null;
@@ -204,6 +204,10 @@ public final class AdminApi implements AdminServer.ApiHandler {
             default:
                 return null;
         }
+    }
+
+    private ObjectNode cluster(Cluster c) {
+        return StateJson.cluster(c, proxy.circuitBreaker(c), proxy.limits(c));
     }
 
     private AdminResponse routes() {

@@ -6,6 +6,8 @@ import io.bulwark.config.FaultConfig;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
+import io.bulwark.routing.limits.ClusterLimits;
 
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,12 @@ public interface ProxyControl {
 
     /** An upstream stopped taking new requests: close its idle pooled connections on every event loop. */
     void closeIdleConnections(Upstream upstream);
+
+    /** The cluster's circuit breaker, or null for a cluster not in force. */
+    ClusterCircuitBreaker circuitBreaker(Cluster cluster);
+
+    /** The cluster's bulkhead limits, or null for a cluster not in force. */
+    ClusterLimits limits(Cluster cluster);
 
     /** The fault settings in force for a route (its config, or the operator's run-time switch). */
     FaultConfig fault(Route route);

@@ -10,6 +10,8 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
+import io.bulwark.routing.limits.ClusterLimits;
 import io.bulwark.routing.outlier.OutlierState;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 
@@ -62,11 +64,28 @@ final class StateJson {
         return n;
     }
 
-    static ObjectNode cluster(Cluster c) {
+    static ObjectNode cluster(Cluster c, ClusterCircuitBreaker breaker, ClusterLimits limits) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("name", c.name());
         n.put("load_balancer", c.config().loadBalancer().configName());
         n.put("panic", c.hostSet().panic());
+        if (breaker != null) {
+            ObjectNode cb = n.putObject("circuit_breaker");
+            cb.put("state", breaker.state());
+            cb.put("enabled", breaker.enabled());
+            java.util.OptionalDouble rate = breaker.failureRate();
+            if (rate.isPresent()) {
+                cb.put("failure_rate", Math.round(rate.getAsDouble() * 100) / 100.0);
+            } else {
+                cb.putNull("failure_rate"); // fewer calls than minimum-calls so far
+            }
+        }
+        if (limits != null) {
+            ObjectNode l = n.putObject("limits");
+            l.put("active_requests", limits.activeRequests());
+            l.put("pending_requests", limits.pendingRequests());
+            l.put("active_retries", limits.activeRetries());
+        }
         ArrayNode ups = n.putArray("upstreams");
         for (Upstream u : c.upstreams()) {
             ups.add(upstream(u));

@@ -16,6 +16,8 @@ import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
 import io.bulwark.routing.EventSink;
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
+import io.bulwark.routing.limits.ClusterLimits;
 import io.bulwark.proxy.pool.ConnectionPools;
 import io.bulwark.proxy.server.FrontendHandler;
 import io.bulwark.proxy.server.ProxyContext;
@@ -96,7 +98,7 @@ public final class Bulwark implements AutoCloseable {
             resilienceMetrics.publish(event);
         };
         this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, null));
-        resilienceMetrics.track(snapshot.get().clusters().values());
+        trackMeters();
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(Math.max(1, threads), "bulwark-worker");
@@ -123,13 +125,20 @@ public final class Bulwark implements AutoCloseable {
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();
-            resilienceMetrics.track(snapshot.get().clusters().values()); // DNS and reloads change the upstreams
+            trackMeters(); // DNS and reloads change the upstreams
         }, 100, 100, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(() -> {
             if (snapshot.get().config().watchConfig()) {
                 reloader.reloadIfChanged();
             }
         }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void trackMeters() {
+        Snapshot current = snapshot.get();
+        resilienceMetrics.track(current.clusters().values());
+        resilienceMetrics.trackBreakers(current.clusterPolicies().values().stream().map(Policies.Cluster::breaker)
+                .toList());
     }
 
     /** The admin API's view of this proxy. */
@@ -157,6 +166,18 @@ public final class Bulwark implements AutoCloseable {
         @Override
         public ReloadResult reload() {
             return reloader.reload("admin_api");
+        }
+
+        @Override
+        public ClusterCircuitBreaker circuitBreaker(Cluster cluster) {
+            Policies.Cluster p = snapshot.get().policies(cluster);
+            return p == null ? null : p.breaker();
+        }
+
+        @Override
+        public ClusterLimits limits(Cluster cluster) {
+            Policies.Cluster p = snapshot.get().policies(cluster);
+            return p == null ? null : p.limits();
         }
 
         @Override

@@ -2,6 +2,7 @@ package io.bulwark.proxy;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
+import io.bulwark.config.RouteConfig;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
@@ -20,10 +21,21 @@ import java.util.Set;
  * compiled route table. Immutable as a whole; a reload swaps in a new snapshot and every
  * in-flight request finishes on the one it started with.
  */
-public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, RouteTable routes) {
+public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, RouteTable routes,
+                       Map<String, Policies.Cluster> clusterPolicies, Map<String, Policies.Route> routePolicies) {
 
     public Snapshot {
         clusters = Collections.unmodifiableMap(new LinkedHashMap<>(clusters));
+        clusterPolicies = Map.copyOf(clusterPolicies);
+        routePolicies = Map.copyOf(routePolicies);
+    }
+
+    public Policies.Cluster policies(Cluster cluster) {
+        return clusterPolicies.get(cluster.name());
+    }
+
+    public Policies.Route policies(io.bulwark.routing.Route route) {
+        return routePolicies.get(route.name());
     }
 
     /**
@@ -50,7 +62,18 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
             }
             clusters.put(clusterConfig.name(), cluster);
         }
-        return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters));
+        Map<String, Policies.Cluster> clusterPolicies = new LinkedHashMap<>();
+        for (ClusterConfig clusterConfig : config.clusters().values()) {
+            Policies.Cluster before = previous == null ? null : previous.clusterPolicies().get(clusterConfig.name());
+            clusterPolicies.put(clusterConfig.name(), Policies.Cluster.build(clusterConfig, clock, events, before));
+        }
+        Map<String, Policies.Route> routePolicies = new LinkedHashMap<>();
+        for (RouteConfig routeConfig : config.routes()) {
+            Policies.Route before = previous == null ? null : previous.routePolicies().get(routeConfig.name());
+            routePolicies.put(routeConfig.name(), Policies.Route.build(routeConfig, clock, before));
+        }
+        return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters), clusterPolicies,
+                routePolicies);
     }
 
     private static void carryOver(Cluster from, Cluster to) {

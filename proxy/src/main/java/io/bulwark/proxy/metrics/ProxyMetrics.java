@@ -20,6 +20,9 @@ public final class ProxyMetrics {
     public static final String UPSTREAM_REQUESTS = "bulwark.upstream.requests";
     public static final String LOCAL_REPLIES = "bulwark.local.replies";
     public static final String RETRIES = "bulwark.retries";
+    public static final String RATE_LIMITED = "bulwark.rate.limited";
+    public static final String RETRY_BUDGET_EXHAUSTED = "bulwark.retry.budget.exhausted";
+    public static final String RETRY_LIMIT_REACHED = "bulwark.retry.limit.reached";
 
     /** Fixed histogram buckets: 14 per series keeps a route x cluster x status series small. */
     private static final Duration[] LATENCY_BUCKETS = {
@@ -35,6 +38,7 @@ public final class ProxyMetrics {
     private final ConcurrentHashMap<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> simpleCounters = new ConcurrentHashMap<>();
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -77,6 +81,24 @@ public final class ProxyMetrics {
                 .description("Responses Bulwark made itself, by error code")
                 .tag("code", c)
                 .register(registry)).increment();
+    }
+
+    public void rateLimited(String route) {
+        counter(RATE_LIMITED, "Requests refused by a route's rate limit", "route", route).increment();
+    }
+
+    public void retryBudgetExhausted(String route) {
+        counter(RETRY_BUDGET_EXHAUSTED, "Retries refused by the route's retry budget", "route", route).increment();
+    }
+
+    public void retryLimitReached(String cluster) {
+        counter(RETRY_LIMIT_REACHED, "Retries refused by the cluster's max-concurrent-retries", "cluster", cluster)
+                .increment();
+    }
+
+    private Counter counter(String name, String description, String tag, String value) {
+        return simpleCounters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name)
+                .description(description).tag(tag, value).register(registry));
     }
 
     public void retry(String route, String reason) {

@@ -4,6 +4,7 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -30,6 +31,7 @@ public final class ResilienceMetrics implements EventSink {
     public static final String UPSTREAM_ACTIVE_REQUESTS = "bulwark.upstream.active.requests";
     public static final String UPSTREAM_EJECTIONS = "bulwark.upstream.ejections";
     public static final String RECOVERY = "bulwark.recovery";
+    public static final String CIRCUIT_BREAKER_STATE = "bulwark.circuit.breaker.state";
 
     private static final Duration[] RECOVERY_BUCKETS = {
         Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
@@ -38,9 +40,40 @@ public final class ResilienceMetrics implements EventSink {
 
     private final MeterRegistry registry;
     private final Map<Upstream, List<Meter>> gauges = new IdentityHashMap<>();
+    private final Map<ClusterCircuitBreaker, List<Meter>> breakerGauges = new IdentityHashMap<>();
 
     public ResilienceMetrics(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /**
+     * Registers the circuit-breaker state gauges of new breakers (1 for the current state, 0 for the
+     * others) and removes those of breakers no longer in use.
+     */
+    public synchronized void trackBreakers(Collection<ClusterCircuitBreaker> breakers) {
+        Set<ClusterCircuitBreaker> current = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (ClusterCircuitBreaker b : breakers) {
+            current.add(b);
+            breakerGauges.computeIfAbsent(b, this::registerBreaker);
+        }
+        for (ClusterCircuitBreaker gone : new ArrayList<>(breakerGauges.keySet())) {
+            if (!current.contains(gone)) {
+                breakerGauges.remove(gone).forEach(registry::remove);
+            }
+        }
+    }
+
+    private List<Meter> registerBreaker(ClusterCircuitBreaker b) {
+        List<Meter> meters = new ArrayList<>(3);
+        for (String state : new String[] {ClusterCircuitBreaker.CLOSED, ClusterCircuitBreaker.OPEN,
+            ClusterCircuitBreaker.HALF_OPEN}) {
+            meters.add(Gauge.builder(CIRCUIT_BREAKER_STATE, b, x -> x.state().equals(state) ? 1 : 0)
+                    .description("1 for the circuit breaker's current state")
+                    .tags("cluster", b.cluster(), "state", state)
+                    .strongReference(true)
+                    .register(registry));
+        }
+        return meters;
     }
 
     /** Registers gauges for new upstreams and removes those of upstreams no longer in use. */

@@ -61,20 +61,24 @@ public final class ConnectionPool {
     /**
      * Hands {@code callback} an idle pooled connection to {@code upstream}, or a new one when the
      * cap allows, or queues it until a connection frees up.
+     *
+     * @return true when the request was queued (it waits for a connection: a pending request);
+     *     false when the callback was called already or a connection is being made for it
      */
-    public void acquire(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
+    public boolean acquire(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
         assert loop.inEventLoop();
         UpstreamConnection connection = pollIdle(upstream);
         if (connection != null) {
             callback.onAcquired(connection);
-            return;
+            return false;
         }
         if (pools.tryReserve(upstream, cluster.pool().maxConnectionsPerUpstream())) {
             connect(upstream, cluster, callback);
-            return;
+            return false;
         }
         waiters.computeIfAbsent(upstream, u -> new ArrayDeque<>()).add(new Waiter(cluster, callback));
-        pools.waiterAdded();
+        pools.waiterAdded(upstream);
+        return true;
     }
 
     /** Number of idle pooled connections to {@code upstream} on this loop. */
@@ -127,8 +131,14 @@ public final class ConnectionPool {
         ArrayDeque<Waiter> queue = waiters.get(upstream);
         if (queue != null && !queue.isEmpty()) {
             Waiter w = queue.poll();
-            pools.waiterRemoved();
+            pools.waiterRemoved(upstream);
             w.callback().onAcquired(connection);
+            return;
+        }
+        if (pools.waitingFor(upstream) > 0) {
+            // A request on another event loop waits for a slot under the cap; an idle connection here
+            // would hold that slot for nothing. Closing it frees the slot for that loop.
+            channel.close();
             return;
         }
         idle.computeIfAbsent(upstream, u -> new ArrayDeque<>()).addFirst(connection);
@@ -193,7 +203,7 @@ public final class ConnectionPool {
                 return;
             }
             queue.poll();
-            pools.waiterRemoved();
+            pools.waiterRemoved(upstream);
             connect(upstream, w.cluster(), w.callback());
         }
     }
@@ -207,7 +217,7 @@ public final class ConnectionPool {
     public boolean cancelWait(Upstream upstream, AcquireCallback callback) {
         ArrayDeque<Waiter> queue = waiters.get(upstream);
         if (queue != null && queue.removeIf(w -> w.callback() == callback)) {
-            pools.waiterRemoved();
+            pools.waiterRemoved(upstream);
             return true;
         }
         return false;

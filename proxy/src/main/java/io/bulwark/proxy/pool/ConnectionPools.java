@@ -29,6 +29,7 @@ public final class ConnectionPools {
     private final List<ConnectionPool> all = new ArrayList<>();
     private final ConcurrentHashMap<Upstream, AtomicInteger> open = new ConcurrentHashMap<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final ConcurrentHashMap<Upstream, AtomicInteger> waitingFor = new ConcurrentHashMap<>();
     private final Function<Upstream, Duration> idleTimeouts;
     private final SslContext clientSsl;
 
@@ -114,12 +115,23 @@ public final class ConnectionPools {
         }
     }
 
-    void waiterAdded() {
+    void waiterAdded(Upstream upstream) {
         waiting.incrementAndGet();
+        waitingFor.computeIfAbsent(upstream, u -> new AtomicInteger()).incrementAndGet();
     }
 
-    void waiterRemoved() {
+    void waiterRemoved(Upstream upstream) {
         waiting.decrementAndGet();
+        AtomicInteger n = waitingFor.get(upstream);
+        if (n != null) {
+            n.decrementAndGet();
+        }
+    }
+
+    /** Requests waiting for a connection to {@code upstream}, on every loop. */
+    int waitingFor(Upstream upstream) {
+        AtomicInteger n = waitingFor.get(upstream);
+        return n == null ? 0 : n.get();
     }
 
     SslContext clientSslContext() {

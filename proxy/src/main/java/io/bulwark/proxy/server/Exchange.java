@@ -1,9 +1,16 @@
 package io.bulwark.proxy.server;
 
 import io.bulwark.config.RetryConfig;
-import io.bulwark.config.RetryConfig.RetryOn;
 import io.bulwark.config.RouteConfig;
+import io.bulwark.proxy.Policies;
 import io.bulwark.proxy.Snapshot;
+import io.bulwark.routing.ratelimit.RateLimitDecision;
+import io.bulwark.routing.ratelimit.RouteRateLimiter;
+import io.bulwark.routing.retry.Backoff;
+import io.bulwark.routing.retry.RetryDecision;
+import io.bulwark.routing.retry.RetryPolicy;
+import io.bulwark.routing.retry.TryFailure;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.pool.ConnectionPool;
 import io.bulwark.proxy.pool.UpstreamConnection;
@@ -35,7 +42,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,26 +59,21 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
 
     /** Why a try failed, as outcome tags and access-log errors name it. */
     enum Failure {
-        CONNECT("connect_failure", RetryOn.CONNECT_FAILURE, LocalReply.UPSTREAM_CONNECT_FAILURE,
-                Upstream.LocalFailure.CONNECT_FAILURE),
-        RESET("reset", RetryOn.RESET, LocalReply.UPSTREAM_RESET, Upstream.LocalFailure.RESET),
-        PROTOCOL("protocol_error", RetryOn.RESET, LocalReply.UPSTREAM_PROTOCOL_ERROR, Upstream.LocalFailure.RESET),
-        TIMEOUT("timeout", RetryOn.TIMEOUT, LocalReply.UPSTREAM_TIMEOUT, Upstream.LocalFailure.TIMEOUT);
+        CONNECT("connect_failure", LocalReply.UPSTREAM_CONNECT_FAILURE, Upstream.LocalFailure.CONNECT_FAILURE),
+        RESET("reset", LocalReply.UPSTREAM_RESET, Upstream.LocalFailure.RESET),
+        PROTOCOL("protocol_error", LocalReply.UPSTREAM_PROTOCOL_ERROR, Upstream.LocalFailure.RESET),
+        TIMEOUT("timeout", LocalReply.UPSTREAM_TIMEOUT, Upstream.LocalFailure.TIMEOUT);
 
         final String tag;
-        final RetryOn retryOn;
         final LocalReply reply;
         final Upstream.LocalFailure kind;
 
-        Failure(String tag, RetryOn retryOn, LocalReply reply, Upstream.LocalFailure kind) {
+        Failure(String tag, LocalReply reply, Upstream.LocalFailure kind) {
             this.tag = tag;
-            this.retryOn = retryOn;
             this.reply = reply;
             this.kind = kind;
         }
     }
-
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private final FrontendHandler frontend;
     private final ChannelHandlerContext client;
@@ -86,7 +87,10 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private final String path;
     private final boolean clientKeepAlive;
     private final boolean upgradeRequested;
-    private final boolean idempotent;
+    private final Policies.Route routePolicy;
+    private final RequestGuards guards;
+    /** Response headers the proxy adds (rate-limit headers), or null. */
+    private HttpHeaders extraResponseHeaders;
     private final NettyRequestView view;
     private final HttpHeaders upstreamHeaders;
     private final String upstreamUri;
@@ -138,7 +142,8 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         this.path = path;
         this.clientKeepAlive = clientKeepAlive;
         this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
-        this.idempotent = IDEMPOTENT.contains(request.method().name());
+        this.routePolicy = snapshot.policies(route);
+        this.guards = new RequestGuards(routePolicy, snapshot.policies(cluster));
         this.view = new NettyRequestView(request, path, frontend.clientIp());
         this.upstreamUri = route.rewrite(request.uri());
         this.upstreamHeaders = upstreamHeaders(request);
@@ -156,6 +161,26 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
         frontend.pause(FrontendHandler.PAUSE_CONNECTING);
+        RouteRateLimiter limiter = routePolicy.rateLimiter();
+        if (limiter != null) {
+            RateLimitDecision decision = limiter.tryAcquire(view);
+            extraResponseHeaders = new DefaultHttpHeaders()
+                    .set("RateLimit-Policy", limiter.policyHeader())
+                    .set("RateLimit", limiter.rateLimitHeader(decision));
+            if (!decision.allowed()) {
+                extraResponseHeaders.set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                proxy.metrics().rateLimited(route.name());
+                closeClientAfter = !requestComplete; // the body, if any, is not read
+                fail(LocalReply.RATE_LIMITED, "rate limit of route " + route.name() + " exceeded", null);
+                return;
+            }
+        }
+        if (!guards.admit()) {
+            closeClientAfter = !requestComplete;
+            fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-concurrent-requests ("
+                    + cluster.config().limits().maxConcurrentRequests() + ")", null);
+            return;
+        }
         FaultInjection.Decision fault = proxy.faults().decide(route);
         if (fault.abortStatus() > 0) {
             closeClientAfter = !requestComplete; // the body, if any, is not read
@@ -174,6 +199,10 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             return;
         }
         attempt++;
+        if (!guards.tryBreaker()) {
+            fail(LocalReply.CIRCUIT_OPEN, "the circuit breaker of cluster " + cluster.name() + " is open", null);
+            return;
+        }
         HostSet hosts = cluster.hostSet();
         Set<Upstream> avoid = upstream == null ? Set.of() : triedIncluding(upstream);
         Upstream chosen = cluster.loadBalancer().choose(hosts, view, avoid);
@@ -191,7 +220,14 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             tryTimer = client.executor().schedule(this::onTryTimeout, perTry, TimeUnit.NANOSECONDS);
         }
         waitingForConnection = true;
-        proxy.pools().forLoop(client.executor()).acquire(chosen, cluster.config(), this);
+        ConnectionPool pool = proxy.pools().forLoop(client.executor());
+        boolean queued = pool.acquire(chosen, cluster.config(), this);
+        if (queued && !guards.enterPending()) {
+            pool.cancelWait(chosen, this);
+            waitingForConnection = false;
+            fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
+                    + cluster.config().limits().maxPendingRequests() + ")", null);
+        }
     }
 
     private Set<Upstream> triedIncluding(Upstream last) {
@@ -205,6 +241,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     @Override
     public void onAcquired(UpstreamConnection acquired) {
         waitingForConnection = false;
+        guards.leavePending();
         if (done || !tryOpen || acquired.upstream() != upstream) {
             // The request gave up (timeout, client left) while the connection was being made.
             acquired.release();
@@ -236,6 +273,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     @Override
     public void onAcquireFailed(Throwable cause, boolean connectFailure) {
         waitingForConnection = false;
+        guards.leavePending();
         if (done || !tryOpen) {
             return;
         }
@@ -329,15 +367,17 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         long latency = System.nanoTime() - tryStartNanos;
         upstream.onResponse(code, latency);
+        guards.breakerResponse(code, latency);
         proxy.metrics().upstreamTry(cluster.name(), upstream.address(), (code / 100) + "xx", latency);
         cancelTryTimer();
-        RetryOn reason = retryReasonFor(code);
-        if (reason != null && mayRetry(reason)) {
-            error = "upstream_status_" + code;
-            proxy.metrics().retry(route.name(), reason.configName());
-            endTry();
-            scheduleRetry();
-            return;
+        if (code >= 400) {
+            long delay = planRetry(TryFailure.status(code), response.headers().get(HttpHeaderNames.RETRY_AFTER));
+            if (delay >= 0) {
+                error = "upstream_status_" + code;
+                endTry();
+                scheduleRetry(delay);
+                return;
+            }
         }
         status = code;
         HttpResponse toClient = new DefaultHttpResponse(request.protocolVersion() == HttpVersion.HTTP_1_0
@@ -353,6 +393,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         Headers.stripHopByHop(h, false);
         h.set(Headers.X_REQUEST_ID, requestId);
+        if (extraResponseHeaders != null) {
+            h.add(extraResponseHeaders);
+        }
         boolean bodyless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
         boolean http10Client = request.protocolVersion() == HttpVersion.HTTP_1_0;
         if (!bodyless && !hasLength) {
@@ -453,12 +496,13 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             failed.onLocalFailure(failure.kind, latency);
             proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
         }
+        guards.breakerFailure(failure.kind, latency);
         error = failure.tag;
         cancelTryTimer();
         endTry();
-        if (mayRetry(failure.retryOn)) {
-            proxy.metrics().retry(route.name(), failure.retryOn.configName());
-            scheduleRetry();
+        long delay = planRetry(TryFailure.of(failure.kind), null);
+        if (delay >= 0) {
+            scheduleRetry(delay);
             return;
         }
         String where = failed == null ? cluster.name() : failed.address();
@@ -478,55 +522,61 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         return ": " + cause.getMessage();
     }
 
-    private RetryOn retryReasonFor(int code) {
-        Set<RetryOn> on = retry.retryOn();
-        if (on.contains(RetryOn.RETRIABLE_STATUS) && retry.retriableStatus().contains(code)) {
-            return RetryOn.RETRIABLE_STATUS;
-        }
-        if (on.contains(RetryOn.GATEWAY_ERROR) && (code == 502 || code == 503 || code == 504)) {
-            return RetryOn.GATEWAY_ERROR;
-        }
-        if (on.contains(RetryOn.SERVER_ERROR) && code >= 500) {
-            return RetryOn.SERVER_ERROR;
-        }
-        return null;
-    }
-
     /**
-     * Whether a failed try may be retried: the policy names the reason, retries are left, no
-     * response byte went to the client, and the request can be sent again — a request that
-     * reached the upstream is re-sent only if its method is idempotent (or the route allows
-     * it) and its body is still whole in the replay buffer.
+     * Whether a failed try is retried, and after how long (-1: not retried). The route's policy
+     * decides first ({@link RetryPolicy}: the condition is named in retry-on, tries are left, and a
+     * request that reached the upstream is re-sent only if its method is idempotent, or the route
+     * allows it, and its body is whole in the replay buffer). Never once a response byte went to the
+     * client. An upstream's Retry-After is honoured when it fits the route deadline. Last, the
+     * retry must fit the route's retry budget and the cluster's max-concurrent-retries; refusals
+     * are counted, and the client gets the failure as it is.
      */
-    private boolean mayRetry(RetryOn reason) {
+    private long planRetry(TryFailure failure, String retryAfter) {
         if (done || responseStarted || upgradeRequested) {
-            return false;
+            return -1;
         }
-        if (!retry.retryOn().contains(reason)) {
-            return false;
+        RetryDecision decision = RetryPolicy.decide(retry, request.method().name(), failure, sentAnything,
+                replayable || !sentAnything, attempt);
+        if (!decision.retry()) {
+            return -1;
         }
-        if (attempt > retry.maxRetries()) {
-            return false;
+        long remaining = remainingNanos();
+        long delay = routePolicy.backoff().delayNanos(attempt);
+        if (retryAfter != null) {
+            Backoff.RetryAfter wait = routePolicy.backoff().retryAfter(retryAfter, remaining);
+            switch (wait.action()) {
+                case DONT_RETRY -> {
+                    return -1;
+                }
+                case WAIT -> delay = wait.delayNanos();
+                case USE_BACKOFF -> { }
+            }
         }
-        boolean reachedUpstream = reason != RetryOn.CONNECT_FAILURE;
-        if (reachedUpstream && !idempotent && !retry.retryNonIdempotent()) {
-            return false;
+        if (delay >= remaining) {
+            return -1;
         }
-        if (reachedUpstream && bytesIn > 0 && !replayable) {
-            return false;
+        switch (guards.admitRetry()) {
+            case BUDGET -> {
+                proxy.metrics().retryBudgetExhausted(route.name());
+                return -1;
+            }
+            case LIMIT -> {
+                proxy.metrics().retryLimitReached(cluster.name());
+                return -1;
+            }
+            case NONE -> { }
         }
-        if (!reachedUpstream && !unsentIsWhole()) {
-            return false;
-        }
-        return true;
+        proxy.metrics().retry(route.name(), decision.reason());
+        return delay;
     }
 
-    /** After a connect failure nothing was written, so the unsent queue still holds the whole body. */
-    private boolean unsentIsWhole() {
-        return replayable || !sentAnything;
+    /** Nanoseconds left before the route timeout (effectively unbounded without one). */
+    private long remainingNanos() {
+        long timeout = routeConfig.timeout().toNanos();
+        return timeout <= 0 ? Long.MAX_VALUE : timeout - (System.nanoTime() - startNanos);
     }
 
-    private void scheduleRetry() {
+    private void scheduleRetry(long delay) {
         // Rebuild the body to send from the replay buffer (the failed try consumed its duplicates).
         if (sentAnything) {
             HttpContent c;
@@ -537,10 +587,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
                 unsent.add(kept.retainedDuplicate());
             }
         }
-        long base = retry.backoff().base().toNanos();
-        long max = retry.backoff().max().toNanos();
-        long ceiling = Math.min(max, base << Math.min(20, attempt - 1));
-        long delay = ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
         frontend.pause(FrontendHandler.PAUSE_CONNECTING);
         if (delay == 0) {
             startTry();
@@ -578,6 +624,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (tryOpen && upstream != null) {
             long latency = System.nanoTime() - tryStartNanos;
             upstream.onLocalFailure(Upstream.LocalFailure.TIMEOUT, latency);
+            guards.breakerFailure(Upstream.LocalFailure.TIMEOUT, latency);
             proxy.metrics().upstreamTry(cluster.name(), upstream.address(), "timeout", latency);
         }
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
@@ -594,6 +641,8 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     /** Ends the current try's accounting; a connection still attached is closed, never pooled. */
     private void endTry() {
         cancelTryTimer();
+        guards.breakerAbandon();
+        guards.retryEnded();
         UpstreamConnection c = connection;
         connection = null;
         if (c != null) {
@@ -602,6 +651,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (waitingForConnection && upstream != null) {
             proxy.pools().forLoop(client.executor()).cancelWait(upstream, this);
             waitingForConnection = false;
+            guards.leavePending();
         }
         if (upstreamPausedByUs) {
             upstreamPausedByUs = false;
@@ -633,6 +683,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             closeClientAfter = true;
         }
         HttpUtil.setKeepAlive(response, keepAlive);
+        if (extraResponseHeaders != null) {
+            response.headers().add(extraResponseHeaders);
+        }
         bytesOut = response.content().readableBytes();
         responseStarted = true;
         client.writeAndFlush(response);
@@ -688,6 +741,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         client.writeAndFlush(toClient);
         done = true;
         releaseBody();
+        guards.releaseAll();
         if (tryOpen) {
             tryOpen = false;
             upstream.onRequestEnd();
@@ -727,6 +781,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         done = true;
         cancelRouteTimer();
         releaseBody();
+        guards.releaseAll();
         log();
         frontend.resume(FrontendHandler.PAUSE_CONNECTING | FrontendHandler.PAUSE_BACKPRESSURE);
         frontend.onExchangeComplete(this, keepAlive && !closeClientAfter);

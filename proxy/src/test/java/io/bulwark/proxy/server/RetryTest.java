@@ -161,7 +161,7 @@ class RetryTest {
         }
         assertThat(good.findAll(anyRequestedFor(anyUrl()))).allMatch(r -> r.getBodyAsString().equals("payload"));
         String metrics = proxy.admin("/metrics").body();
-        assertThat(metrics).containsPattern("bulwark_retries_total\\{reason=\"connect-failure\",route=\"r\"} [1-9]");
+        assertThat(metrics).containsPattern("bulwark_retries_total\\{reason=\"connect_failure\",route=\"r\"} [1-9]");
     }
 
     @Test
