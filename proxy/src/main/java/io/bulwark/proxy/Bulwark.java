@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.FaultConfig;
+import io.bulwark.proxy.health.HealthChecks;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
@@ -77,6 +78,7 @@ public final class Bulwark implements AutoCloseable {
     private final AdminServer admin;
     private final EventLog events;
     private final ResilienceMetrics resilienceMetrics;
+    private final HealthChecks healthChecks;
     private final ConfigReloader reloader;
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
@@ -123,8 +125,11 @@ public final class Bulwark implements AutoCloseable {
         api.restoreState();
         this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
+        this.healthChecks = new HealthChecks(workers, transport, Clock.SYSTEM, sink);
+        healthChecks.sync(snapshot.get().clusters().values());
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();
+            healthChecks.sync(snapshot.get().clusters().values());
             trackMeters(); // DNS and reloads change the upstreams
         }, 100, 100, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(() -> {
@@ -314,6 +319,7 @@ public final class Bulwark implements AutoCloseable {
         proxy.pools().closeAllIdle();
         admin.stop();
         background.shutdownNow();
+        healthChecks.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         registry.close();
