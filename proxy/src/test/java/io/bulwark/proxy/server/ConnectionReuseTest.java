@@ -58,7 +58,7 @@ class ConnectionReuseTest {
         for (var f : futures) {
             assertThat(f.get().statusCode()).isEqualTo(200);
         }
-        assertThat(upstream.connectionsAccepted()).isLessThanOrEqualTo(4);
+        assertThat(upstream.maxOpenConnections()).isLessThanOrEqualTo(4);
     }
 
     @Test

@@ -98,6 +98,7 @@ public final class TestUpstream implements AutoCloseable {
     private final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger maxOpen = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicLong bodyBytesReceived = new AtomicLong();
     private final List<HttpRequest> received = new CopyOnWriteArrayList<>();
@@ -146,6 +147,7 @@ public final class TestUpstream implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         accepted.incrementAndGet();
                         open.add(ch);
+                        maxOpen.accumulateAndGet(open.size(), Math::max);
                         ChannelPipeline p = ch.pipeline();
                         p.addLast(new HttpServerCodec());
                         if (webSocket) {
@@ -180,6 +182,11 @@ public final class TestUpstream implements AutoCloseable {
     /** TCP connections accepted since start. */
     public int connectionsAccepted() {
         return accepted.get();
+    }
+
+    /** The most TCP connections that were open at the same time. */
+    public int maxOpenConnections() {
+        return maxOpen.get();
     }
 
     /** TCP connections open now. */
