@@ -60,6 +60,7 @@ public final class ProxyServer {
     void initPipeline(ChannelPipeline p, ListenerConfig listener) {
         FrontendHandler frontend = new FrontendHandler(proxy, listener);
         addRequestStartDetector(p, frontend);
+        p.addLast("strict-http", new io.bulwark.proxy.http.StrictHttpScanner());
         addCodec(p, listener);
         addIdleTimeout(p, listener);
         p.addLast("frontend", frontend);

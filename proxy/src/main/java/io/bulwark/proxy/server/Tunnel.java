@@ -42,6 +42,7 @@ final class Tunnel extends ChannelInboundHandlerAdapter {
             down.remove("request-start");
         }
         down.replace("frontend", "tunnel", new Tunnel(upstream));
+        if (down.get("strict-http") != null) down.remove("strict-http");
         down.remove("codec");
         client.config().setAutoRead(true);
         client.read();
