@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.ListenerConfig;
 import io.bulwark.proxy.Snapshot;
 import io.bulwark.proxy.http.HttpViolation;
+import io.bulwark.proxy.http.PathNormalizer;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.routing.Route;
 import io.netty.channel.Channel;
@@ -54,6 +55,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean discardingBody;
     /** Close once the current response is written (the request or the proxy asked for it). */
     private boolean closeAfterResponse;
+    /** A refusal was answered; the connection is half-closed and only drains input until it closes. */
+    private boolean closing;
     private ScheduledFuture<?> headerTimer;
     private boolean awaitingRequest = true;
     private String clientIp = "";
@@ -125,6 +128,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg); // lingering after a refusal: read and drop
+            return;
+        }
         if (!backlog.isEmpty() || (current != null && current.requestComplete() && msg instanceof HttpRequest)) {
             // A pipelined request: hold it until the current response is done.
             backlog.add(msg);
@@ -138,6 +145,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest request) {
             onRequest(request);
         } else if (msg instanceof HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                // A framing error Netty reports late (inside a chunked body): never pass it on as an end.
+                content.release();
+                onViolation(new HttpViolation(400, "bad chunked body: " + describe(content.decoderResult().cause())));
+                return;
+            }
             if (current != null && !current.requestComplete()) {
                 current.onRequestContent(content);
             } else {
@@ -188,9 +201,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !proxy.draining();
         closeAfterResponse = !keepAlive;
 
+        String problemTarget = normalizeTarget(request);
+        if (problemTarget != null) {
+            replyAndClose(LocalReply.BAD_REQUEST, problemTarget, request, request.protocolVersion(), requestId);
+            ReferenceCountUtil.release(request);
+            return;
+        }
         String target = request.uri();
         int query = target.indexOf('?');
         String path = query >= 0 ? target.substring(0, query) : target;
+        if (path.equals("*")) {
+            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " *", request, requestId, null);
+            return;
+        }
         Snapshot snapshot = proxy.snapshot();
         Route route = snapshot.routes().match(new NettyRequestView(request, path, clientIp));
         if (route == null) {
@@ -218,6 +241,49 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         current = new Exchange(this, snapshot, route, request, requestId, path, keepAlive);
         proxy.exchangeStarted();
         current.start();
+    }
+
+    private static final PathNormalizer NORMALIZER = PathNormalizer.strict();
+
+    /**
+     * Puts the request target in the form routing and the upstream see: an absolute-form target
+     * ({@code http://host/path}) becomes origin-form with its authority as the Host (400 if a Host
+     * header disagrees), and the path is normalised (unreserved escapes decoded once, dot segments
+     * removed, slashes merged; encoded '/', '\\', NUL or a bad escape refused). Routing and the
+     * upstream see the same path.
+     *
+     * @return what is wrong, or null
+     */
+    private static String normalizeTarget(HttpRequest request) {
+        String target = request.uri();
+        if (target.equals("*")) {
+            return null;
+        }
+        if (target.regionMatches(true, 0, "http://", 0, 7) || target.regionMatches(true, 0, "https://", 0, 8)) {
+            int start = target.indexOf("//") + 2;
+            int slash = target.indexOf('/', start);
+            int queryAt = target.indexOf('?', start);
+            int end = slash >= 0 ? slash : (queryAt >= 0 ? queryAt : target.length());
+            String authority = target.substring(start, end);
+            if (authority.isEmpty() || authority.indexOf('@') >= 0 || !RequestChecks.validHost(authority)) {
+                return "invalid authority in the request target";
+            }
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            if (host != null && !NettyRequestView.hostOf(host).equals(NettyRequestView.hostOf(authority))) {
+                return "the request target's authority \"" + authority + "\" disagrees with Host \"" + host + "\"";
+            }
+            request.headers().set(HttpHeaderNames.HOST, authority);
+            String rest = target.substring(end);
+            target = rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest;
+        }
+        int query = target.indexOf('?');
+        String rawPath = query >= 0 ? target.substring(0, query) : target;
+        PathNormalizer.Result normalized = NORMALIZER.normalize(rawPath);
+        if (!normalized.ok()) {
+            return "bad path: " + normalized.failure();
+        }
+        request.setUri(query >= 0 ? normalized.path() + target.substring(query) : normalized.path());
+        return null;
     }
 
     private static String describe(Throwable cause) {
@@ -259,9 +325,25 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         HttpUtil.setKeepAlive(response, false);
         recordLocal(reply, 0, request, requestId, null, start, response.content().readableBytes());
         closeAfterResponse = true;
-        pause(PAUSE_PIPELINE);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        closing = true;
+        releaseBacklog();
+        // RFC 9112 §9.6: half-close and keep reading (and dropping) for a moment, so that unread request
+        // bytes do not make the kernel reset the connection before the client has read the reply.
+        resume(PAUSE_PIPELINE | PAUSE_BACKPRESSURE | PAUSE_CONNECTING);
+        ctx.writeAndFlush(response).addListener(f -> {
+            if (ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex && duplex.isActive()) {
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                ctx.close();
+            }
+        });
     }
+
+    /** How long a refused connection is read from (and ignored) after its reply, before it is closed. */
+    private static final long LINGER_MILLIS = 1_000;
 
     private void recordLocal(LocalReply reply, int status, HttpRequest request, String requestId, String route,
                              long startNanos, long bytesOut) {
@@ -315,6 +397,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             backlog.poll();
             dispatch(next);
+        }
+        if (current != null) {
+            current.onClientReadComplete(); // body parts fed from the backlog are written, not yet flushed
         }
         if (backlog.isEmpty()) {
             resume(PAUSE_PIPELINE);

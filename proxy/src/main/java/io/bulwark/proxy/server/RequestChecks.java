@@ -60,8 +60,12 @@ final class RequestChecks {
             }
         }
         String uri = request.uri();
-        if (uri.isEmpty() || (uri.charAt(0) != '/' && !uri.equals("*"))) {
-            return "request target must be in origin form";
+        boolean absolute = uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8);
+        if (uri.isEmpty() || (uri.charAt(0) != '/' && !uri.equals("*") && !absolute)) {
+            return "request target must be in origin or absolute form";
+        }
+        if (uri.equals("*") && !request.method().name().equals("OPTIONS")) {
+            return "the asterisk target is only for OPTIONS";
         }
         return null;
     }
@@ -69,7 +73,7 @@ final class RequestChecks {
     /** host or host:port with an optional bracketed IPv6 literal; no spaces, no user info, no path. */
     static boolean validHost(String host) {
         if (host.isEmpty() || host.length() > 255) {
-            return host.isEmpty() ? false : false;
+            return false;
         }
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
