@@ -155,7 +155,11 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
 
     // ------------------------------------------------------------------ start and tries
 
-    void start() {
+    /**
+     * @param expectContinue the client sent {@code Expect: 100-continue}: it gets its final status at
+     *     once if the request is refused here (rate limit, bulkhead, fault), else {@code 100 Continue}
+     */
+    void start(boolean expectContinue) {
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
             routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -186,6 +190,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             closeClientAfter = !requestComplete; // the body, if any, is not read
             fail(LocalReply.FAULT_INJECTED, "fault injected by route " + route.name(), fault.abortStatus());
             return;
+        }
+        if (expectContinue && !requestComplete) {
+            frontend.sendContinue();
         }
         if (fault.delayNanos() > 0) {
             backoffTimer = client.executor().schedule(this::startTry, fault.delayNanos(), TimeUnit.NANOSECONDS);

@@ -228,9 +228,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
-        if (HttpUtil.is100ContinueExpected(request)) {
-            // Checks passed: invite the body now rather than make the upstream do it.
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        boolean expectContinue = HttpUtil.is100ContinueExpected(request);
+        if (expectContinue) {
+            // The proxy answers the expectation itself (once the request is admitted), not the upstream.
             headers.remove(HttpHeaderNames.EXPECT);
         } else if (headers.contains(HttpHeaderNames.EXPECT)) {
             replyAndClose(LocalReply.BAD_REQUEST, "unsupported expectation: " + headers.get(HttpHeaderNames.EXPECT),
@@ -240,7 +240,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         current = new Exchange(this, snapshot, route, request, requestId, path, keepAlive);
         proxy.exchangeStarted();
-        current.start();
+        current.start(expectContinue);
     }
 
     private static final PathNormalizer NORMALIZER = PathNormalizer.strict();
@@ -340,6 +340,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         });
+    }
+
+    /** Sends {@code 100 Continue}: the request was admitted, its body may come. */
+    void sendContinue() {
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
 
     /** How long a refused connection is read from (and ignored) after its reply, before it is closed. */

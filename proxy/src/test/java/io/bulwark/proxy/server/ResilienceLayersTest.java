@@ -123,6 +123,23 @@ class ResilienceLayersTest {
     }
 
     @Test
+    void aRefusedRequestExpectingContinueGetsItsFinalStatusBeforeSendingItsBody() throws Exception {
+        start(TestUpstream.echo("u"), "", ", rate-limit { requests-per-second = 1, burst = 1 }");
+        try (io.bulwark.proxy.testing.RawHttp raw = new io.bulwark.proxy.testing.RawHttp(proxy.port())) {
+            raw.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(raw.read().status()).isEqualTo(100);
+            raw.send("hello");
+            assertThat(raw.read().status()).isEqualTo(200);
+            raw.send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            io.bulwark.proxy.testing.RawHttp.Response refused = raw.read();
+            assertThat(refused.status()).isEqualTo(429); // no 100 first: the body is never invited
+            assertThat(raw.closedByPeer(2_000)).isTrue();
+        }
+        assertThat(upstream.requests()).isEqualTo(1);
+        assertThat(upstream.lastHeaders().contains("expect")).isFalse();
+    }
+
+    @Test
     void anEmptyRetryBudgetRefusesRetriesAndCountsThem() throws Exception {
         start((req, n) -> Reply.status(503), ", circuit-breaker { enabled = false }",
                 ", retry { retry-on = [ gateway-error ], budget-percent = 0, min-retry-concurrency = 0 }");
