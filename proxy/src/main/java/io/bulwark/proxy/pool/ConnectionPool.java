@@ -66,8 +66,19 @@ public final class ConnectionPool {
      *     false when the callback was called already or a connection is being made for it
      */
     public boolean acquire(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
+        return acquire(upstream, cluster, false, callback);
+    }
+
+    /**
+     * @param fresh skip idle pooled connections (after the keep-alive race: the others idle as long
+     *     may be stale too) and use a new one
+     */
+    public boolean acquire(Upstream upstream, ClusterConfig cluster, boolean fresh, AcquireCallback callback) {
         assert loop.inEventLoop();
-        UpstreamConnection connection = pollIdle(upstream);
+        if (fresh) {
+            closeIdle(upstream); // frees their slots under the cap for the new connection
+        }
+        UpstreamConnection connection = fresh ? null : pollIdle(upstream);
         if (connection != null) {
             callback.onAcquired(connection);
             return false;

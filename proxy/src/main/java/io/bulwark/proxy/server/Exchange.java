@@ -119,6 +119,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private ScheduledFuture<?> routeTimer;
     private ScheduledFuture<?> backoffTimer;
     private long upstreamNanos;
+    private boolean tryOnReusedConnection;
+    private boolean raceReplayed;
+    private boolean freshConnection;
 
     // The response.
     private boolean responseStarted;
@@ -228,7 +231,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         waitingForConnection = true;
         ConnectionPool pool = proxy.pools().forLoop(client.executor());
-        boolean queued = pool.acquire(chosen, cluster.config(), this);
+        boolean fresh = freshConnection;
+        freshConnection = false;
+        boolean queued = pool.acquire(chosen, cluster.config(), fresh, this);
         if (queued && !guards.enterPending()) {
             pool.cancelWait(chosen, this);
             waitingForConnection = false;
@@ -255,6 +260,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             return;
         }
         connection = acquired;
+        tryOnReusedConnection = acquired.reused();
         acquired.bind(this);
         Channel ch = acquired.channel();
         // The headers are encoded as the request is written (we are on the connection's event loop), so a
@@ -499,6 +505,18 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private void tryFailed(Failure failure, Throwable cause) {
         long latency = System.nanoTime() - tryStartNanos;
         Upstream failed = upstream;
+        if (failure == Failure.RESET && keepAliveRace()) {
+            // The upstream closed a pooled idle connection as we reused it: not the upstream failing.
+            raceReplayed = true;
+            error = "keepalive_race";
+            cancelTryTimer();
+            endTry();
+            attempt--; // the replay repeats the same attempt on a fresh connection
+            freshConnection = true;
+            proxy.metrics().retry(route.name(), "keepalive_race");
+            scheduleRetry(0);
+            return;
+        }
         if (failed != null) {
             failed.onLocalFailure(failure.kind, latency);
             proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
@@ -575,6 +593,23 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         proxy.metrics().retry(route.name(), decision.reason());
         return delay;
+    }
+
+    /**
+     * A reset before any response byte on a connection that served an earlier request is most
+     * likely the keep-alive race (the upstream closed the idle connection as it was reused). It is
+     * replayed once, on a fresh connection, without counting as a retry, when replaying is safe:
+     * an idempotent method or an {@code Idempotency-Key} header, and a body that is whole. A
+     * non-idempotent request without a key gets the 502, as Go's net/http does: it may have been
+     * processed, and a replay could do it twice.
+     */
+    private boolean keepAliveRace() {
+        if (raceReplayed || !tryOnReusedConnection || responseStarted || done || upgradeRequested) {
+            return false;
+        }
+        boolean safe = RetryPolicy.isIdempotent(request.method().name())
+                || request.headers().contains("idempotency-key");
+        return safe && (replayable || bytesIn == 0);
     }
 
     /** Nanoseconds left before the route timeout (effectively unbounded without one). */
