@@ -165,6 +165,59 @@ class RetryTest {
     }
 
     @Test
+    void aPerTryTimeoutIsRetriedOnTheOtherHostWithTimeoutInRetryOn() throws Exception {
+        bad.stubFor(any(anyUrl()).willReturn(ok("late").withFixedDelay(2_000)));
+        proxyWith("retry-on = [ timeout ], per-try-timeout = 200ms, max-retries = 1");
+        for (int i = 0; i < 6; i++) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = send("GET", "/t/" + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("good");
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1_500L);
+        }
+        assertThat(bad.getAllServeEvents()).isNotEmpty();
+    }
+
+    @Test
+    void retriableStatusRetriesTheListedCodes() throws Exception {
+        bad.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(429)));
+        proxyWith("retry-on = [ retriable-status ], retriable-status = [ 429 ], max-retries = 1");
+        for (int i = 0; i < 6; i++) {
+            assertThat(send("GET", "/s/" + i).statusCode()).isEqualTo(200);
+        }
+        assertThat(bad.getAllServeEvents()).isNotEmpty();
+    }
+
+    @Test
+    void garbageInsteadOfAResponseIsAProtocolErrorRetriedAsAReset() throws Exception {
+        bad.stubFor(any(anyUrl()).willReturn(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)));
+        proxyWith("retry-on = [ reset ], max-retries = 1");
+        for (int i = 0; i < 6; i++) {
+            assertThat(send("GET", "/g/" + i).statusCode()).isEqualTo(200);
+        }
+        proxy.close();
+        proxy = null;
+        proxyWith("retry-on = [ connect-failure ], max-retries = 0");
+        boolean sawProtocolError = false;
+        for (int i = 0; i < 6 && !sawProtocolError; i++) {
+            HttpResponse<String> r = send("GET", "/h/" + i);
+            sawProtocolError = r.statusCode() == 502 && r.headers().firstValue("x-bulwark-error")
+                    .filter(v -> v.equals("upstream_protocol_error") || v.equals("upstream_reset")).isPresent();
+        }
+        assertThat(sawProtocolError).isTrue();
+    }
+
+    @Test
+    void aMalformedChunkAfterTheHeadersAbortsTheClientConnectionInsteadOfEndingCleanly() throws Exception {
+        bad.stubFor(any(anyUrl()).willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
+        good.stubFor(any(anyUrl()).willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
+        proxyWith("retry-on = [ reset ], max-retries = 1");
+        // The status and some bytes went out: no retry may replace them, and the response must not look complete.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> send("GET", "/m"))
+                .isInstanceOf(java.io.IOException.class);
+    }
+
+    @Test
     void noRetriesLeftReturnsTheLastFailure() throws Exception {
         bad.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(503)));
         good.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(503).withBody("also down")));
