@@ -32,6 +32,7 @@ public final class Cluster {
     }
 
     private final ClusterConfig config;
+    private final EventSink events;
     private final Clock clock;
     private final OutlierDetector outlierDetector;
     private final ThreadLocal<LoadBalancer> loadBalancers;
@@ -56,6 +57,7 @@ public final class Cluster {
         this.clock = clock;
         this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events);
+        this.events = events;
     }
 
     public String name() {
@@ -189,8 +191,22 @@ public final class Cluster {
      * leave the older snapshot in place; called on state changes only, never per request.
      */
     public void refresh() {
+        boolean wasPanic;
+        HostSet next;
         synchronized (refreshLock) {
-            hostSet = HostSet.of(upstreams, config.panicThreshold());
+            wasPanic = hostSet.panic();
+            next = HostSet.of(upstreams, config.panicThreshold());
+            hostSet = next;
+        }
+        if (next.panic() != wasPanic) {
+            long eligible = next.all().stream().filter(Upstream::eligible).count();
+            Map<String, Object> detail = new java.util.LinkedHashMap<>();
+            detail.put("panic_threshold", config.panicThreshold());
+            detail.put("eligible", eligible);
+            detail.put("upstreams", next.all().size());
+            events.publish(new StateEvent(clock.currentTimeMillis(), next.panic() ? "panic_entered" : "panic_left",
+                    config.name(), null, wasPanic ? "panic" : "normal", next.panic() ? "panic" : "normal",
+                    next.panic() ? "eligible_below_panic_threshold" : "eligible_restored", detail));
         }
     }
 
