@@ -27,6 +27,10 @@ import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -105,6 +109,10 @@ public final class Bulwark implements AutoCloseable {
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
         this.workers = transport.newGroup(Math.max(1, threads), "bulwark-worker");
         this.adminGroup = transport.newGroup(1, "bulwark-admin");
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
+            new NettyAllocatorMetrics(allocator).bindTo(registry);
+        }
+        new NettyEventExecutorMetrics(workers).bindTo(registry);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-background");
             t.setDaemon(true);

@@ -75,6 +75,8 @@ class MetricsFormatTest {
             assertThat(types).containsEntry("bulwark_requests_seconds", "histogram");
             assertThat(types).containsKey("bulwark_upstream_requests_seconds");
             assertThat(types).containsKey("jvm_memory_used_bytes");
+            assertThat(types).containsKey("netty_allocator_memory_used");
+            assertThat(types).containsKey("netty_eventexecutor_tasks_pending");
             assertThat(response.body()).contains(
                     "bulwark_requests_seconds_count{cluster=\"app\",route=\"main\",status=\"200\"} 2");
         }
