@@ -22,7 +22,7 @@ final class BulwarkConfigParser {
     private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
-            "request-header-timeout", "idle-timeout");
+            "request-header-timeout", "idle-timeout", "max-connections", "body-timeout");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
 
@@ -84,7 +84,9 @@ final class BulwarkConfigParser {
                 (int) r.bytes("max-header-size", MIN_HEADER_BYTES, MAX_HEADER_BYTES, sizeRange),
                 r.bytes("max-body-size", 0, Long.MAX_VALUE, "a size >= 0 like 10MiB (0 = no limit)"),
                 r.positiveDuration("request-header-timeout"),
-                r.positiveDuration("idle-timeout"));
+                r.positiveDuration("idle-timeout"),
+                r.integer("max-connections", 1, 1_000_000),
+                r.positiveDuration("body-timeout"));
     }
 
     private static AdminConfig admin(ConfigReader r) {

@@ -65,6 +65,8 @@ final class ConfigJson {
         m.put("max-body-size", l.maxBodySize());
         m.put("request-header-timeout", duration(l.requestHeaderTimeout()));
         m.put("idle-timeout", duration(l.idleTimeout()));
+        m.put("max-connections", l.maxConnections());
+        m.put("body-timeout", duration(l.bodyTimeout()));
         return m;
     }
 

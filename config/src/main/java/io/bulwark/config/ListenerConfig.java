@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param maxBodySize request body larger than this (declared or streamed) gets 413; 0 = no limit
  * @param requestHeaderTimeout headers not complete in this time get 408 and the connection is closed
  * @param idleTimeout an idle downstream keep-alive connection is closed after this
+ * @param maxConnections downstream connections open at once; more are closed as they are accepted
+ * @param bodyTimeout a request body that stalls this long (no byte arrives) gets 408 and the connection closes
  */
 public record ListenerConfig(
         String host,
@@ -18,5 +20,7 @@ public record ListenerConfig(
         int maxHeaderSize,
         long maxBodySize,
         Duration requestHeaderTimeout,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        int maxConnections,
+        Duration bodyTimeout) {
 }

@@ -45,7 +45,8 @@ class ConfigLoaderTest {
         BulwarkConfig cfg = full();
 
         assertThat(cfg.listener()).isEqualTo(new ListenerConfig(
-                "0.0.0.0", 8081, 4096, 32 * 1024, 20L * 1024 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(90)));
+                "0.0.0.0", 8081, 4096, 32 * 1024, 20L * 1024 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(90),
+                10_000, Duration.ofSeconds(30)));
         assertThat(cfg.admin().host()).isEqualTo("127.0.0.1");
         assertThat(cfg.admin().port()).isEqualTo(9902);
         assertThat(cfg.admin().token()).contains("s3cret");
@@ -120,7 +121,8 @@ class ConfigLoaderTest {
         BulwarkConfig cfg = ConfigLoader.parse(MINIMAL, Map.of());
 
         assertThat(cfg.listener()).isEqualTo(new ListenerConfig(
-                "0.0.0.0", 8080, 8 * 1024, 16 * 1024, 10L * 1024 * 1024, Duration.ofSeconds(10), Duration.ofSeconds(60)));
+                "0.0.0.0", 8080, 8 * 1024, 16 * 1024, 10L * 1024 * 1024, Duration.ofSeconds(10), Duration.ofSeconds(60),
+                10_000, Duration.ofSeconds(30)));
         assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9901, Optional.empty(), Optional.empty()));
         assertThat(cfg.shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(15));
         assertThat(cfg.watchConfig()).isFalse();
