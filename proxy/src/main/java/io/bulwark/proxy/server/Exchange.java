@@ -118,6 +118,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private ScheduledFuture<?> tryTimer;
     private ScheduledFuture<?> routeTimer;
     private ScheduledFuture<?> backoffTimer;
+    private ScheduledFuture<?> bodyTimer;
     private long upstreamNanos;
     private boolean tryOnReusedConnection;
     private boolean raceReplayed;
@@ -163,6 +164,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
      *     once if the request is refused here (rate limit, bulkhead, fault), else {@code 100 Continue}
      */
     void start(boolean expectContinue) {
+        if (!requestComplete && (HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request))) {
+            armBodyTimer();
+        }
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
             routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -301,6 +305,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         boolean last = content instanceof LastHttpContent;
         if (last) {
             requestComplete = true;
+            cancelBodyTimer();
+        } else if (!done) {
+            armBodyTimer();
         }
         long max = frontend.listener().maxBodySize();
         if (max > 0 && bytesIn > max) {
@@ -673,6 +680,34 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
                 + routeConfig.timeout().toMillis() + "ms", null);
     }
 
+    /** The body must keep coming: a stall of {@code listener.body-timeout} ends the request with 408. */
+    private void armBodyTimer() {
+        long nanos = frontend.listener().bodyTimeout().toNanos();
+        if (nanos <= 0) {
+            return;
+        }
+        cancelBodyTimer();
+        bodyTimer = client.executor().schedule(this::onBodyTimeout, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelBodyTimer() {
+        if (bodyTimer != null) {
+            bodyTimer.cancel(false);
+            bodyTimer = null;
+        }
+    }
+
+    private void onBodyTimeout() {
+        bodyTimer = null;
+        if (done || requestComplete) {
+            return;
+        }
+        closeClientAfter = true;
+        error = "body_timeout";
+        fail(LocalReply.REQUEST_TIMEOUT, "request body stalled for "
+                + frontend.listener().bodyTimeout().toMillis() + "ms", null);
+    }
+
     private void cancelTryTimer() {
         if (tryTimer != null) {
             tryTimer.cancel(false);
@@ -782,6 +817,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         connection = null;
         client.writeAndFlush(toClient);
         done = true;
+        cancelBodyTimer();
         releaseBody();
         guards.releaseAll();
         if (tryOpen) {
@@ -822,6 +858,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         done = true;
         cancelRouteTimer();
+        cancelBodyTimer();
         releaseBody();
         guards.releaseAll();
         log();

@@ -27,6 +27,18 @@ public final class ProxyServer {
     private final Transport transport;
     private final EventLoopGroup group;
     private Channel serverChannel;
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Downstream connections open now. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Connections closed on accept because max-connections was reached. */
+    public long refusedConnections() {
+        return refused.get();
+    }
 
     public ProxyServer(ProxyContext proxy, Transport transport, EventLoopGroup group) {
         this.proxy = proxy;
@@ -49,7 +61,17 @@ public final class ProxyServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Limits come from the config in force when the connection is accepted.
-                        initPipeline(ch.pipeline(), proxy.snapshot().config().listener());
+                        ListenerConfig current = proxy.snapshot().config().listener();
+                        if (open.incrementAndGet() > current.maxConnections()) {
+                            // Over max-connections (a flood of slow clients): refuse at once, before any
+                            // byte is read or buffered, so memory and descriptors stay bounded.
+                            open.decrementAndGet();
+                            refused.incrementAndGet();
+                            ch.close();
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> open.decrementAndGet());
+                        initPipeline(ch.pipeline(), current);
                         proxy.connections().add(ch);
                     }
                 });
