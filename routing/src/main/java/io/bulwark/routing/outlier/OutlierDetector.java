@@ -169,6 +169,53 @@ public final class OutlierDetector {
         }
     }
 
+    /**
+     * Carries one upstream's state over from the detector of the cluster this one replaces (a
+     * reload that changed the cluster's config): an ejection in force with its deadline and
+     * reason, and the backoff multiplier. Without it a reload would readmit every ejected host.
+     *
+     * @param before the upstream in the replaced cluster
+     * @param now the same address in this cluster (already among this detector's hosts)
+     */
+    public void adopt(OutlierDetector previous, Upstream before, Upstream now) {
+        boolean ejected;
+        boolean awaitingProbe;
+        String reason;
+        long atNanos;
+        long untilNanos;
+        long untilMillis;
+        int multiplier;
+        synchronized (previous.lock) {
+            HostMonitor old = previous.byUpstream.get(before);
+            if (old == null) {
+                return;
+            }
+            ejected = old.ejected;
+            awaitingProbe = old.awaitingProbe;
+            reason = old.reason;
+            atNanos = old.ejectedAtNanos;
+            untilNanos = old.ejectedUntilNanos;
+            untilMillis = old.ejectedUntilMillis;
+            multiplier = old.multiplier;
+        }
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(now);
+            if (m == null) {
+                return;
+            }
+            m.multiplier = multiplier;
+            if (ejected) {
+                m.ejected = true;
+                m.awaitingProbe = awaitingProbe;
+                m.reason = reason;
+                m.ejectedAtNanos = atNanos;
+                m.ejectedUntilNanos = untilNanos;
+                m.ejectedUntilMillis = untilMillis;
+                before.outlier().ifPresent(now::setOutlier);
+            }
+        }
+    }
+
     /** The backoff multiplier (times_ejected) of {@code upstream}, also while it is not ejected; 0 if unknown. */
     public int timesEjected(Upstream upstream) {
         synchronized (lock) {
