@@ -44,7 +44,8 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
      * <p>State carries over from {@code previous} (null at start): a cluster whose config did not
      * change is kept as it is, with every upstream's ejection, drain, override, health, counters and
      * pooled connections; for a changed cluster, each upstream that still exists keeps its operator
-     * drain, health override, weight override and health verdict.
+     * drain, health override, weight override, health verdict and outlier ejection (with its
+     * deadline and backoff multiplier).
      */
     public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
                                  Snapshot previous) {
@@ -94,6 +95,7 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
             if (before.health() != Upstream.Health.UNKNOWN) {
                 next.setHealth(before.health());
             }
+            to.outlierDetector().adopt(from.outlierDetector(), before, next);
         }
     }
 

@@ -81,7 +81,8 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private final Route route;
     private final RouteConfig routeConfig;
     private final RetryConfig retry;
-    private final Cluster cluster;
+    /** The cluster this request goes to; replaced by its successor if a reload retired it mid-request. */
+    private Cluster cluster;
     private final HttpRequest request;
     private final String requestId;
     private final String path;
@@ -220,6 +221,15 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         HostSet hosts = cluster.hostSet();
         Set<Upstream> avoid = upstream == null ? Set.of() : triedIncluding(upstream);
         Upstream chosen = cluster.loadBalancer().choose(hosts, view, avoid);
+        if (chosen == null) {
+            // A reload may have retired this cluster between routing and this try (its upstreams now
+            // draining): a request that has reached no upstream yet follows the reload.
+            Cluster successor = proxy.snapshot().clusters().get(cluster.name());
+            if (successor != null && successor != cluster) {
+                cluster = successor;
+                chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, Set.of());
+            }
+        }
         if (chosen == null) {
             fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), null);
             return;

@@ -101,6 +101,24 @@ class ReloadTest {
     }
 
     @Test
+    void anEjectedUpstreamStaysEjectedAcrossAReloadThatChangesItsCluster() throws Exception {
+        a.behaviour((req, n) -> TestUpstream.Reply.status(503));
+        for (int i = 0; i < 20 && JSON.readTree(proxy.admin("/api/v1/clusters/app/upstreams/" + a.address()).body())
+                .get("outlier").isNull(); i++) {
+            proxy.get("/fail/" + i);
+        }
+        String path = "/api/v1/clusters/app/upstreams/" + a.address();
+        JsonNode before = JSON.readTree(proxy.admin(path).body()).get("outlier");
+        assertThat(before.isNull()).isFalse();
+        proxy.rewrite(config(a.address(), b.address(), "").replace("] } }", "], pool { idle-timeout = 11s } } }"));
+        assertThat(proxy.admin("POST", "/api/v1/config/reload", "").statusCode()).isEqualTo(200);
+        JsonNode after = JSON.readTree(proxy.admin(path).body());
+        assertThat(after.get("outlier").isNull()).as("still ejected after the reload").isFalse();
+        assertThat(after.get("outlier").get("ejected_until").asText()).isEqualTo(before.get("ejected_until").asText());
+        assertThat(after.get("eligible").asBoolean()).isFalse();
+    }
+
+    @Test
     void sighupStyleReloadAndWatchConfigPickUpAFileChange() throws Exception {
         proxy.rewrite("watch-config = true\n" + config(a.address(), b.address(), ""));
         assertThat(proxy.bulwark().reload("test").accepted()).isTrue();
@@ -116,6 +134,7 @@ class ReloadTest {
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ok = new AtomicInteger();
         AtomicInteger errors = new AtomicInteger();
+        java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread[] clients = new Thread[4];
         for (int c = 0; c < clients.length; c++) {
             clients[c] = new Thread(() -> {
@@ -127,10 +146,12 @@ class ReloadTest {
                             ok.incrementAndGet();
                         } else {
                             errors.incrementAndGet();
+                            failures.add(r == null ? "connection closed" : r.status() + " " + r.body());
                         }
                     }
                 } catch (Exception e) {
                     errors.incrementAndGet();
+                    failures.add(e.toString());
                 }
             });
             clients[c].start();
@@ -147,7 +168,7 @@ class ReloadTest {
         for (Thread t : clients) {
             t.join(10_000);
         }
-        assertThat(errors.get()).isZero();
+        assertThat(errors.get()).as(failures.toString()).isZero();
         assertThat(ok.get()).isGreaterThan(100);
     }
 }
