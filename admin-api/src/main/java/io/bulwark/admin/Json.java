@@ -1,33 +1,18 @@
 package io.bulwark.admin;
 
-/** Minimal JSON string quoting for hand-built admin responses. */
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
+/** JSON string quoting for hand-built JSON (admin errors, local replies, the demo), by Jackson's encoder. */
 public final class Json {
 
     private Json() {
     }
 
+    /** {@code s} as a JSON string literal, or {@code null}. */
     public static String quote(String s) {
         if (s == null) {
             return "null";
         }
-        StringBuilder out = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
     }
 }

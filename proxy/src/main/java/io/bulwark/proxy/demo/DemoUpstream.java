@@ -1,5 +1,7 @@
 package io.bulwark.proxy.demo;
 
+import io.bulwark.admin.Json;
+
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -126,20 +128,20 @@ final class DemoUpstream {
 
     private String echo(FullHttpRequest request, QueryStringDecoder uri, int port, long number) {
         String query = request.uri().indexOf('?') >= 0 ? uri.rawQuery() : null;
-        return "{\"upstream\":" + quote(kind.label())
+        return "{\"upstream\":" + Json.quote(kind.label())
                 + ",\"port\":" + port
-                + ",\"method\":" + quote(request.method().name())
-                + ",\"path\":" + quote(uri.rawPath())
-                + ",\"query\":" + quote(query)
-                + ",\"request_id\":" + quote(request.headers().get("x-request-id"))
-                + ",\"attempt\":" + quote(request.headers().get("x-bulwark-attempt"))
+                + ",\"method\":" + Json.quote(request.method().name())
+                + ",\"path\":" + Json.quote(uri.rawPath())
+                + ",\"query\":" + Json.quote(query)
+                + ",\"request_id\":" + Json.quote(request.headers().get("x-request-id"))
+                + ",\"attempt\":" + Json.quote(request.headers().get("x-bulwark-attempt"))
                 + ",\"body_bytes\":" + request.content().readableBytes()
                 + ",\"request_number\":" + number
                 + "}";
     }
 
     private String error(String message) {
-        return "{\"upstream\":" + quote(kind.label()) + ",\"error\":" + quote(message) + "}";
+        return "{\"upstream\":" + Json.quote(kind.label()) + ",\"error\":" + Json.quote(message) + "}";
     }
 
     private static String firstParameter(QueryStringDecoder uri, String name) {
@@ -169,31 +171,5 @@ final class DemoUpstream {
         }
         int status = Integer.parseInt(text);
         return status >= 500 && status <= 599 ? status : -1;
-    }
-
-    /** A JSON string literal, or {@code null}. */
-    static String quote(String value) {
-        if (value == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
     }
 }

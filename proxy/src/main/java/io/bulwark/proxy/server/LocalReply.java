@@ -1,5 +1,6 @@
 package io.bulwark.proxy.server;
 
+import io.bulwark.admin.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -61,15 +62,8 @@ public enum LocalReply {
     public FullHttpResponse build(ByteBufAllocator alloc, HttpVersion version, String message, String requestId,
                                   int statusOverride) {
         StringBuilder json = new StringBuilder(96 + message.length());
-        json.append("{\"error\":\"").append(code).append("\",\"message\":");
-        appendJsonString(json, message);
-        json.append(",\"request_id\":");
-        if (requestId == null) {
-            json.append("null");
-        } else {
-            appendJsonString(json, requestId);
-        }
-        json.append("}\n");
+        json.append("{\"error\":\"").append(code).append("\",\"message\":").append(Json.quote(message))
+                .append(",\"request_id\":").append(Json.quote(requestId)).append("}\n");
         ByteBuf body = alloc.buffer(json.length());
         body.writeCharSequence(json, StandardCharsets.UTF_8);
         HttpResponseStatus responseStatus = HttpResponseStatus.valueOf(statusOverride > 0 ? statusOverride : status);
@@ -84,27 +78,5 @@ public enum LocalReply {
             response.headers().set(Headers.X_REQUEST_ID, requestId);
         }
         return response;
-    }
-
-    static void appendJsonString(StringBuilder out, String value) {
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }
