@@ -22,7 +22,7 @@ final class BulwarkConfigParser {
     private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
-            "request-header-timeout", "idle-timeout", "max-connections", "body-timeout");
+            "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
 
@@ -86,7 +86,23 @@ final class BulwarkConfigParser {
                 r.positiveDuration("request-header-timeout"),
                 r.positiveDuration("idle-timeout"),
                 r.integer("max-connections", 1, 1_000_000),
-                r.positiveDuration("body-timeout"));
+                r.positiveDuration("body-timeout"),
+                r.optionalObject("tls").map(BulwarkConfigParser::serverTls));
+    }
+
+    private static ServerTls serverTls(ConfigReader t) {
+        t.rejectUnknownKeys(List.of("cert-file", "key-file"));
+        java.util.Optional<java.nio.file.Path> cert = TlsFiles.optionalReadableFile(t, "cert-file",
+                "a readable PEM certificate chain");
+        java.util.Optional<java.nio.file.Path> key = TlsFiles.optionalReadableFile(t, "key-file",
+                "a readable PEM (PKCS#8) private key");
+        if (!t.has("cert-file")) {
+            t.problem("cert-file", "missing (expected: the PEM certificate chain of the listener)");
+        }
+        if (!t.has("key-file")) {
+            t.problem("key-file", "missing (expected: the PEM private key of the listener)");
+        }
+        return new ServerTls(cert.orElse(java.nio.file.Path.of("")), key.orElse(java.nio.file.Path.of("")));
     }
 
     private static AdminConfig admin(ConfigReader r) {

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param healthCheck active health checking; empty when not configured
  * @param panicThreshold percent (0..100) of usable upstreams below which traffic goes to all non-drained ones
  * @param slowStart ramp-up time of a returning upstream's share of traffic; zero = none
+ * @param tlsOptions trust and SNI for {@code tls = true}
  */
 public record ClusterConfig(
         String name,
@@ -28,9 +29,20 @@ public record ClusterConfig(
         OutlierDetectionConfig outlierDetection,
         double panicThreshold,
         Duration slowStart,
-        CircuitBreakerConfig circuitBreaker) {
+        CircuitBreakerConfig circuitBreaker,
+        UpstreamTls tlsOptions) {
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
+    }
+
+    /** A cluster with the default TLS options (system trust store, SNI from the endpoint's host). */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, Duration dnsRefresh, boolean tls,
+                         LoadBalancerKind loadBalancer, Optional<HashKey> hashKey, Duration connectTimeout,
+                         PoolConfig pool, LimitsConfig limits, Optional<HealthCheckConfig> healthCheck,
+                         OutlierDetectionConfig outlierDetection, double panicThreshold, Duration slowStart,
+                         CircuitBreakerConfig circuitBreaker) {
+        this(name, endpoints, dnsRefresh, tls, loadBalancer, hashKey, connectTimeout, pool, limits, healthCheck,
+                outlierDetection, panicThreshold, slowStart, circuitBreaker, UpstreamTls.DEFAULT);
     }
 }

@@ -67,6 +67,8 @@ final class ConfigJson {
         m.put("idle-timeout", duration(l.idleTimeout()));
         m.put("max-connections", l.maxConnections());
         m.put("body-timeout", duration(l.bodyTimeout()));
+        m.put("tls", l.tls().map(t -> (Object) new LinkedHashMap<>(Map.of(
+                "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString()))).orElse(null));
         return m;
     }
 
@@ -88,6 +90,8 @@ final class ConfigJson {
         m.put("endpoints", endpoints);
         m.put("dns-refresh", duration(c.dnsRefresh()));
         m.put("tls", c.tls());
+        m.put("tls-ca-file", c.tlsOptions().caFile().map(Object::toString).orElse(null));
+        m.put("tls-server-name", c.tlsOptions().serverName().orElse(null));
         m.put("load-balancer", c.loadBalancer().configName());
         m.put("hash-key", c.hashKey().map(HashKey::toString).orElse(null));
         m.put("connect-timeout", duration(c.connectTimeout()));

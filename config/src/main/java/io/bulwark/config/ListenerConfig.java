@@ -12,6 +12,7 @@ import java.time.Duration;
  * @param idleTimeout an idle downstream keep-alive connection is closed after this
  * @param maxConnections downstream connections open at once; more are closed as they are accepted
  * @param bodyTimeout a request body that stalls this long (no byte arrives) gets 408 and the connection closes
+ * @param tls TLS on the listener; empty for plain HTTP
  */
 public record ListenerConfig(
         String host,
@@ -22,5 +23,14 @@ public record ListenerConfig(
         Duration requestHeaderTimeout,
         Duration idleTimeout,
         int maxConnections,
-        Duration bodyTimeout) {
+        Duration bodyTimeout,
+        java.util.Optional<ServerTls> tls) {
+
+    /** A plain-HTTP listener. */
+    public ListenerConfig(String host, int port, int maxInitialLineLength, int maxHeaderSize, long maxBodySize,
+                          Duration requestHeaderTimeout, Duration idleTimeout, int maxConnections,
+                          Duration bodyTimeout) {
+        this(host, port, maxInitialLineLength, maxHeaderSize, maxBodySize, requestHeaderTimeout, idleTimeout,
+                maxConnections, bodyTimeout, java.util.Optional.empty());
+    }
 }

@@ -1,0 +1,16 @@
+package io.bulwark.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Options for TLS to a cluster's upstreams (with {@code tls = true}).
+ *
+ * @param caFile PEM certificates to trust instead of the system trust store
+ * @param serverName the name sent as SNI and verified in the upstream's certificate; by default the
+ *     endpoint's host name (or IP literal)
+ */
+public record UpstreamTls(Optional<Path> caFile, Optional<String> serverName) {
+
+    public static final UpstreamTls DEFAULT = new UpstreamTls(Optional.empty(), Optional.empty());
+}
