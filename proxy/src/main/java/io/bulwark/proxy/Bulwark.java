@@ -13,6 +13,7 @@ import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.FaultConfig;
 import io.bulwark.proxy.health.HealthChecks;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
@@ -83,6 +84,7 @@ public final class Bulwark implements AutoCloseable {
     private final EventLog events;
     private final ResilienceMetrics resilienceMetrics;
     private final HealthChecks healthChecks;
+    private final TlsContexts tls;
     private final ConfigReloader reloader;
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
@@ -118,22 +120,25 @@ public final class Bulwark implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.tls = new TlsContexts();
+        tls.prepare(config);
         ConnectionPools pools = new ConnectionPools(workers, transport, upstream -> {
             Cluster c = snapshot.get().clusters().get(upstream.cluster());
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
-        });
+        }, tls);
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
-        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections);
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections,
+                tls);
         this.server = new ProxyServer(proxy, transport, workers);
         this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,
-                pools::closeIdle, registry);
+                pools::closeIdle, registry, tls);
         OperatorStateFile stateFile = config.admin().stateFile()
                 .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);
         AdminApi api = new AdminApi(new Control(), events, sink, Clock.SYSTEM, background, stateFile);
         api.restoreState();
         this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
-        this.healthChecks = new HealthChecks(workers, transport, Clock.SYSTEM, sink);
+        this.healthChecks = new HealthChecks(workers, transport, Clock.SYSTEM, sink, tls);
         healthChecks.sync(snapshot.get().clusters().values());
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();

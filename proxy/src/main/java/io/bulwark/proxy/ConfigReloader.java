@@ -5,6 +5,7 @@ import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ConfigLoader;
 import io.bulwark.config.ConfigProblem;
 import io.bulwark.config.ConfigValidationException;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
@@ -44,6 +45,7 @@ final class ConfigReloader {
     private final Clock clock;
     private final EventSink events;
     private final Consumer<Upstream> retire;
+    private final TlsContexts tls;
     private final Counter accepted;
     private final Counter rejected;
     private byte[] lastDigest;
@@ -53,7 +55,8 @@ final class ConfigReloader {
      * @param retire called for each upstream a reload removed
      */
     ConfigReloader(Path file, AtomicReference<Snapshot> snapshot, Cluster.Resolver resolver, Clock clock,
-                   EventSink events, Consumer<Upstream> retire, MeterRegistry registry) {
+                   EventSink events, Consumer<Upstream> retire, MeterRegistry registry, TlsContexts tls) {
+        this.tls = tls;
         this.file = file;
         this.snapshot = snapshot;
         this.resolver = resolver;
@@ -83,6 +86,7 @@ final class ConfigReloader {
         Snapshot previous = snapshot.get();
         Snapshot next;
         try {
+            tls.prepare(config); // a certificate that cannot be used rejects the reload; renewed files are picked up
             next = Snapshot.build(config, clock, resolver, events, previous);
         } catch (RuntimeException e) {
             return reject(trigger, List.of(new ConfigProblem(file.toString(), "cannot apply: " + e.getMessage())));

@@ -9,10 +9,8 @@ import io.bulwark.routing.health.HealthCheckListener;
 import io.bulwark.routing.health.HealthCheckScheduler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import io.bulwark.proxy.tls.TlsContexts;
 
-import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -30,19 +28,15 @@ public final class HealthChecks implements AutoCloseable {
     private final Transport transport;
     private final Clock clock;
     private final EventSink events;
-    private final SslContext tls;
+    private final TlsContexts tls;
     private final Map<Cluster, HealthCheckScheduler> schedulers = new IdentityHashMap<>();
 
-    public HealthChecks(EventLoopGroup group, Transport transport, Clock clock, EventSink events) {
+    public HealthChecks(EventLoopGroup group, Transport transport, Clock clock, EventSink events, TlsContexts tls) {
         this.group = group;
         this.transport = transport;
         this.clock = clock;
         this.events = events;
-        try {
-            this.tls = SslContextBuilder.forClient().build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot create the health-check TLS context", e);
-        }
+        this.tls = tls;
     }
 
     /** Starts checks for new clusters, updates the upstream lists, stops those of replaced clusters. */
@@ -65,7 +59,7 @@ public final class HealthChecks implements AutoCloseable {
 
     private HealthCheckScheduler start(Cluster c) {
         EventLoop loop = group.next();
-        NettyProber prober = new NettyProber(loop, transport, c.config().tls() ? tls : null);
+        NettyProber prober = new NettyProber(loop, transport, tls, c.config());
         return new HealthCheckScheduler(c.config().healthCheck().orElseThrow(), prober, DelayScheduler.of(loop),
                 clock, events, HealthCheckListener.of(c.outlierDetector()::onHealthCheckPassed,
                 c.outlierDetector()::onHealthCheckFailed));

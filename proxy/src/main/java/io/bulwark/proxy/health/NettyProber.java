@@ -19,7 +19,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.SslContext;
+import io.bulwark.config.ClusterConfig;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
 
@@ -37,13 +38,15 @@ public final class NettyProber implements Prober {
 
     private final EventLoop loop;
     private final Transport transport;
-    private final SslContext tls;
+    private final TlsContexts tls;
+    private final ClusterConfig cluster;
 
-    /** @param tls the client TLS context for a cluster with {@code tls = true}; null for plain HTTP */
-    public NettyProber(EventLoop loop, Transport transport, SslContext tls) {
+    /** @param tls makes the client TLS handler for a cluster with {@code tls = true} */
+    public NettyProber(EventLoop loop, Transport transport, TlsContexts tls, ClusterConfig cluster) {
         this.loop = loop;
         this.transport = transport;
         this.tls = tls;
+        this.cluster = cluster;
     }
 
     @Override
@@ -57,9 +60,8 @@ public final class NettyProber implements Prober {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), upstream.socketAddress().getHostString(),
-                                    upstream.socketAddress().getPort()));
+                        if (cluster.tls()) {
+                            ch.pipeline().addLast(tls.clientHandler(ch.alloc(), upstream, cluster));
                         }
                         ch.pipeline()
                                 .addLast(new ReadTimeoutHandler(millis, TimeUnit.MILLISECONDS))

@@ -12,7 +12,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
@@ -164,7 +164,7 @@ public final class ConnectionPool {
 
     private void connect(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
         UpstreamConnection connection = new UpstreamConnection(this, upstream);
-        SslContext ssl = cluster.tls() ? pools.clientSslContext() : null;
+        boolean tls = cluster.tls();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(pools.transport().socketChannelClass())
@@ -177,9 +177,8 @@ public final class ConnectionPool {
                     @Override
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
-                        if (ssl != null) {
-                            String sniHost = upstream.socketAddress().getHostString();
-                            p.addLast("tls", ssl.newHandler(ch.alloc(), sniHost, upstream.socketAddress().getPort()));
+                        if (tls) {
+                            p.addLast("tls", pools.tls().clientHandler(ch.alloc(), upstream, cluster));
                         }
                         p.addLast("codec", new HttpClientCodec(UPSTREAM_DECODER, false, false));
                         p.addLast("upstream", connection);
@@ -188,10 +187,21 @@ public final class ConnectionPool {
         ChannelFuture future = bootstrap.connect(upstream.socketAddress());
         future.channel().closeFuture().addListener(f -> onClosed(upstream));
         future.addListener(f -> {
-            if (f.isSuccess()) {
-                callback.onAcquired(connection);
-            } else {
+            if (!f.isSuccess()) {
                 callback.onAcquireFailed(f.cause(), true);
+            } else if (tls) {
+                // A connection is only usable once the handshake is done; a failed handshake (untrusted
+                // certificate, wrong name) is a connect failure: nothing of the request was sent.
+                future.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+                    if (h.isSuccess()) {
+                        callback.onAcquired(connection);
+                    } else {
+                        future.channel().close();
+                        callback.onAcquireFailed(h.cause(), true);
+                    }
+                });
+            } else {
+                callback.onAcquired(connection);
             }
         });
     }

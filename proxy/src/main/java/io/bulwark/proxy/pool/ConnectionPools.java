@@ -4,11 +4,9 @@ import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Upstream;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.netty.util.concurrent.EventExecutor;
 
-import javax.net.ssl.SSLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -31,20 +29,16 @@ public final class ConnectionPools {
     private final AtomicInteger waiting = new AtomicInteger();
     private final ConcurrentHashMap<Upstream, AtomicInteger> waitingFor = new ConcurrentHashMap<>();
     private final Function<Upstream, Duration> idleTimeouts;
-    private final SslContext clientSsl;
+    private final TlsContexts tls;
 
     /**
      * @param idleTimeouts the pool idle timeout of an upstream's cluster
      */
-    public ConnectionPools(EventLoopGroup group, Transport transport, Function<Upstream, Duration> idleTimeouts) {
+    public ConnectionPools(EventLoopGroup group, Transport transport, Function<Upstream, Duration> idleTimeouts,
+                           TlsContexts tls) {
+        this.tls = tls;
         this.transport = transport;
         this.idleTimeouts = idleTimeouts;
-        try {
-            // Built once up front: building it on first use would stall an event loop.
-            this.clientSsl = SslContextBuilder.forClient().build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot create the upstream TLS context", e);
-        }
         for (EventExecutor executor : group) {
             ConnectionPool pool = new ConnectionPool((EventLoop) executor, this);
             byLoop.put(executor, pool);
@@ -134,7 +128,7 @@ public final class ConnectionPools {
         return n == null ? 0 : n.get();
     }
 
-    SslContext clientSslContext() {
-        return clientSsl;
+    TlsContexts tls() {
+        return tls;
     }
 }

@@ -903,7 +903,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         String forwardedFor = priorForwardedFor.isEmpty() ? clientIp
                 : String.join(", ", priorForwardedFor) + ", " + clientIp;
         h.set(Headers.X_FORWARDED_FOR, forwardedFor);
-        h.set(Headers.X_FORWARDED_PROTO, "http");
+        h.set(Headers.X_FORWARDED_PROTO, frontend.secure() ? "https" : "http");
         if (originalHost != null) {
             h.set(Headers.X_FORWARDED_HOST, originalHost);
         } else {

@@ -82,6 +82,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return clientIp;
     }
 
+    /** True when the client connection is TLS (for X-Forwarded-Proto). */
+    boolean secure() {
+        return listener.tls().isPresent();
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

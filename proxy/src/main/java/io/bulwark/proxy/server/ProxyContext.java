@@ -4,6 +4,7 @@ import io.bulwark.proxy.Snapshot;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.pool.ConnectionPools;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.netty.channel.group.ChannelGroup;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,10 +24,12 @@ public final class ProxyContext {
     private final AtomicInteger activeExchanges = new AtomicInteger();
     private final AtomicInteger tunnels = new AtomicInteger();
     private final FaultInjection faults = new FaultInjection();
+    private final TlsContexts tls;
     private volatile boolean draining;
 
     public ProxyContext(AtomicReference<Snapshot> snapshot, ConnectionPools pools, ProxyMetrics metrics,
-                        AccessLog accessLog, ChannelGroup connections) {
+                        AccessLog accessLog, ChannelGroup connections, TlsContexts tls) {
+        this.tls = tls;
         this.snapshot = snapshot;
         this.pools = pools;
         this.metrics = metrics;
@@ -49,6 +52,11 @@ public final class ProxyContext {
 
     public AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** The listener's and the upstreams' TLS contexts. */
+    public TlsContexts tls() {
+        return tls;
     }
 
     /** Per-route fault injection, switchable at run time. */

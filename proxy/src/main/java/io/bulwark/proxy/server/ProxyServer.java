@@ -81,11 +81,18 @@ public final class ProxyServer {
 
     void initPipeline(ChannelPipeline p, ListenerConfig listener) {
         FrontendHandler frontend = new FrontendHandler(proxy, listener);
+        addTls(p, listener);
         addRequestStartDetector(p, frontend);
         p.addLast("strict-http", new io.bulwark.proxy.http.StrictHttpScanner());
         addCodec(p, listener);
         addIdleTimeout(p, listener);
         p.addLast("frontend", frontend);
+    }
+
+    /** TLS first, when the listener has it; the context follows the config in force (and its files). */
+    private void addTls(ChannelPipeline p, ListenerConfig listener) {
+        listener.tls().ifPresent(tls -> p.addLast("tls",
+                proxy.tls().serverContext(tls).newHandler(p.channel().alloc())));
     }
 
     private static void addRequestStartDetector(ChannelPipeline p, FrontendHandler frontend) {

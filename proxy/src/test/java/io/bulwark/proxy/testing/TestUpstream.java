@@ -106,6 +106,7 @@ public final class TestUpstream implements AutoCloseable {
     private volatile Behaviour behaviour;
     private Channel server;
     private String host = "127.0.0.1";
+    private io.netty.handler.ssl.SslContext tls;
     private int port;
 
     private TestUpstream(String name, Behaviour behaviour) {
@@ -130,6 +131,15 @@ public final class TestUpstream implements AutoCloseable {
         return u;
     }
 
+    /** An upstream speaking TLS with {@code tls} (a server context). */
+    public static TestUpstream startTls(String name, Behaviour behaviour, io.netty.handler.ssl.SslContext tls)
+            throws InterruptedException {
+        TestUpstream u = new TestUpstream(name, behaviour);
+        u.tls = tls;
+        u.bind(0, false);
+        return u;
+    }
+
     /** An upstream that accepts WebSocket upgrades on any path and echoes text frames back. */
     public static TestUpstream webSocketEcho(String name) throws InterruptedException {
         TestUpstream u = new TestUpstream(name, echo(name));
@@ -149,6 +159,9 @@ public final class TestUpstream implements AutoCloseable {
                         open.add(ch);
                         maxOpen.accumulateAndGet(open.size(), Math::max);
                         ChannelPipeline p = ch.pipeline();
+                        if (tls != null) {
+                            p.addLast(tls.newHandler(ch.alloc()));
+                        }
                         p.addLast(new HttpServerCodec());
                         if (webSocket) {
                             p.addLast(new HttpObjectAggregator(65536));
