@@ -22,7 +22,8 @@ final class BulwarkConfigParser {
     private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
-            "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls");
+            "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
+            "unsafe-path-escapes");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
 
@@ -87,7 +88,40 @@ final class BulwarkConfigParser {
                 r.positiveDuration("idle-timeout"),
                 r.integer("max-connections", 1, 1_000_000),
                 r.positiveDuration("body-timeout"),
-                r.optionalObject("tls").map(BulwarkConfigParser::serverTls));
+                r.optionalObject("tls").map(BulwarkConfigParser::serverTls),
+                trustedRanges(r),
+                r.choice("unsafe-path-escapes", java.util.Map.of("reject", Boolean.FALSE, "pass", Boolean.TRUE),
+                        Boolean.FALSE));
+    }
+
+    /** IP addresses or CIDR ranges, checked here so a typo cannot silently trust everyone. */
+    private static List<String> trustedRanges(ConfigReader r) {
+        List<String> ranges = new java.util.ArrayList<>();
+        for (ConfigReader.Slot slot : r.list("trust-forwarded-from", "IP addresses or CIDR ranges")) {
+            Optional<String> text = r.string(slot, "an IP address or CIDR range like 10.0.0.0/8");
+            if (text.isEmpty()) {
+                continue;
+            }
+            String t = text.get().trim();
+            int slash = t.indexOf('/');
+            String ip = slash >= 0 ? t.substring(0, slash) : t;
+            Optional<byte[]> bytes = HostAddresses.parseIpv4(ip).or(() -> HostAddresses.parseIpv6(ip));
+            boolean ok = bytes.isPresent();
+            if (ok && slash >= 0) {
+                try {
+                    int prefix = Integer.parseInt(t.substring(slash + 1));
+                    ok = prefix >= 0 && prefix <= bytes.get().length * 8;
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+            }
+            if (ok) {
+                ranges.add(t);
+            } else {
+                r.problemAt(slot, "\"" + t + "\" (expected: an IP address or CIDR range like 10.0.0.0/8)");
+            }
+        }
+        return ranges;
     }
 
     private static ServerTls serverTls(ConfigReader t) {

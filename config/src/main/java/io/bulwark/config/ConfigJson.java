@@ -67,6 +67,8 @@ final class ConfigJson {
         m.put("idle-timeout", duration(l.idleTimeout()));
         m.put("max-connections", l.maxConnections());
         m.put("body-timeout", duration(l.bodyTimeout()));
+        m.put("trust-forwarded-from", new ArrayList<>(l.trustForwardedFrom()));
+        m.put("unsafe-path-escapes", l.passUnsafePathEscapes() ? "pass" : "reject");
         m.put("tls", l.tls().map(t -> (Object) new LinkedHashMap<>(Map.of(
                 "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString()))).orElse(null));
         return m;

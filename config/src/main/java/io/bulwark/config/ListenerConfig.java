@@ -13,6 +13,9 @@ import java.time.Duration;
  * @param maxConnections downstream connections open at once; more are closed as they are accepted
  * @param bodyTimeout a request body that stalls this long (no byte arrives) gets 408 and the connection closes
  * @param tls TLS on the listener; empty for plain HTTP
+ * @param trustForwardedFrom addresses and CIDR ranges (e.g. {@code 10.0.0.0/8}) whose
+ *     {@code X-Forwarded-For} is believed when working out the client's address
+ * @param passUnsafePathEscapes forward an encoded '/', '\', NUL or a malformed escape instead of refusing it
  */
 public record ListenerConfig(
         String host,
@@ -24,13 +27,19 @@ public record ListenerConfig(
         Duration idleTimeout,
         int maxConnections,
         Duration bodyTimeout,
-        java.util.Optional<ServerTls> tls) {
+        java.util.Optional<ServerTls> tls,
+        java.util.List<String> trustForwardedFrom,
+        boolean passUnsafePathEscapes) {
+
+    public ListenerConfig {
+        trustForwardedFrom = java.util.List.copyOf(trustForwardedFrom);
+    }
 
     /** A plain-HTTP listener. */
     public ListenerConfig(String host, int port, int maxInitialLineLength, int maxHeaderSize, long maxBodySize,
                           Duration requestHeaderTimeout, Duration idleTimeout, int maxConnections,
                           Duration bodyTimeout) {
         this(host, port, maxInitialLineLength, maxHeaderSize, maxBodySize, requestHeaderTimeout, idleTimeout,
-                maxConnections, bodyTimeout, java.util.Optional.empty());
+                maxConnections, bodyTimeout, java.util.Optional.empty(), java.util.List.of(), false);
     }
 }

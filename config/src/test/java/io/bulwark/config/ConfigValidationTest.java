@@ -74,6 +74,8 @@ class ConfigValidationTest {
                 bad("bulwark.listener.max-body-size = -1", "bulwark.listener.max-body-size", "-1 (expected: a size >= 0"),
                 bad("bulwark.listener.request-header-timeout = 0s", "bulwark.listener.request-header-timeout", "\"0s\" (expected: a duration > 0"),
                 bad("bulwark.listener.idle-timeout = soon", "bulwark.listener.idle-timeout", "\"soon\" (expected: a duration > 0, like 250ms or 5s)"),
+                bad("bulwark.listener.trust-forwarded-from = [ \"10.0.0.0/33\" ]", "bulwark.listener.trust-forwarded-from[0]", "expected: an IP address or CIDR range"),
+                bad("bulwark.listener.unsafe-path-escapes = allow", "bulwark.listener.unsafe-path-escapes", "allow"),
                 bad("bulwark.listener.max-connections = 0", "bulwark.listener.max-connections", "0 (expected: an integer 1..1000000)"),
                 bad("bulwark.listener.tls { cert-file = \"/nonexistent/cert.pem\", key-file = \"/etc/hostname\" }",
                         "bulwark.listener.tls.cert-file", "no such readable file"),
