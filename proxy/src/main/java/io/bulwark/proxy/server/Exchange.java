@@ -149,7 +149,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
         this.routePolicy = snapshot.policies(route);
         this.guards = new RequestGuards(routePolicy, snapshot.policies(cluster));
-        this.view = new NettyRequestView(request, path, frontend.clientIp());
+        this.view = new NettyRequestView(request, path, frontend.requestClientIp());
         this.upstreamUri = route.rewrite(request.uri());
         this.upstreamHeaders = upstreamHeaders(request);
     }

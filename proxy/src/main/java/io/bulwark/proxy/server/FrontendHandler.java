@@ -60,6 +60,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> headerTimer;
     private boolean awaitingRequest = true;
     private String clientIp = "";
+    private String requestClientIp = "";
 
     public FrontendHandler(ProxyContext proxy, ListenerConfig listener) {
         this.proxy = proxy;
@@ -78,8 +79,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return ctx;
     }
 
+    /** The TCP peer's address (what X-Forwarded-For gets appended). */
     String clientIp() {
         return clientIp;
+    }
+
+    /** The current request's client address: the peer, or from X-Forwarded-For behind a trusted proxy. */
+    String requestClientIp() {
+        return requestClientIp;
     }
 
     /** True when the client connection is TLS (for X-Forwarded-Proto). */
@@ -206,7 +213,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !proxy.draining();
         closeAfterResponse = !keepAlive;
 
-        String problemTarget = normalizeTarget(request);
+        requestClientIp = TrustedProxies.of(listener.trustForwardedFrom())
+                .clientAddress(clientIp, headers.getAll(Headers.X_FORWARDED_FOR));
+        String problemTarget = normalizeTarget(request, listener.passUnsafePathEscapes() ? LENIENT : NORMALIZER);
         if (problemTarget != null) {
             replyAndClose(LocalReply.BAD_REQUEST, problemTarget, request, request.protocolVersion(), requestId);
             ReferenceCountUtil.release(request);
@@ -220,7 +229,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Snapshot snapshot = proxy.snapshot();
-        Route route = snapshot.routes().match(new NettyRequestView(request, path, clientIp));
+        Route route = snapshot.routes().match(new NettyRequestView(request, path, requestClientIp));
         if (route == null) {
             localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " " + path, request, requestId, null);
             return;
@@ -249,6 +258,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final PathNormalizer NORMALIZER = PathNormalizer.strict();
+    private static final PathNormalizer LENIENT = PathNormalizer.passingUnsafeEscapes();
 
     /**
      * Puts the request target in the form routing and the upstream see: an absolute-form target
@@ -259,7 +269,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      *
      * @return what is wrong, or null
      */
-    private static String normalizeTarget(HttpRequest request) {
+    private static String normalizeTarget(HttpRequest request, PathNormalizer normalizer) {
         String target = request.uri();
         if (target.equals("*")) {
             return null;
@@ -283,7 +293,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         int query = target.indexOf('?');
         String rawPath = query >= 0 ? target.substring(0, query) : target;
-        PathNormalizer.Result normalized = NORMALIZER.normalize(rawPath);
+        PathNormalizer.Result normalized = normalizer.normalize(rawPath);
         if (!normalized.ok()) {
             return "bad path: " + normalized.failure();
         }
