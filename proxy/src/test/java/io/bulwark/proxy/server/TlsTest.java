@@ -82,6 +82,40 @@ class TlsTest {
     }
 
     @Test
+    void aReloadPicksUpARenewedListenerCertificate() throws Exception {
+        Path cert = write("listener.pem", listenerCert.getCertificatePathPEM());
+        Path key = write("listener.key", listenerCert.getPrivateKeyPEM());
+        proxy = ProxyHarness.start(
+                "clusters { app { endpoints = [ \"127.0.0.1:9\" ] } }\n"
+                        + "routes = [ { match { path-prefix = \"/\" }, cluster = app } ]\n",
+                "tls { cert-file = \"" + cert + "\", key-file = \"" + key + "\" }");
+        assertThat(servedSubject()).contains("CN=localhost");
+
+        X509Bundle renewed = new CertificateBuilder().subject("CN=renewed.localhost").addSanIpAddress("127.0.0.1")
+                .ecp256().buildIssuedBy(ca);
+        Files.writeString(cert, renewed.getCertificatePathPEM());
+        Files.writeString(key, renewed.getPrivateKeyPEM());
+        java.nio.file.attribute.FileTime later = java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() + 2_000); // a distinct modification time even on coarse clocks
+        Files.setLastModifiedTime(cert, later);
+        Files.setLastModifiedTime(key, later);
+        assertThat(proxy.bulwark().reload("test").accepted()).isTrue();
+        assertThat(servedSubject()).contains("CN=renewed.localhost");
+    }
+
+    /** The subject of the certificate the listener presents to a new connection. */
+    private String servedSubject() throws Exception {
+        SSLContext trustCa = SSLContext.getInstance("TLS");
+        trustCa.init(null, ca.toTrustManagerFactory().getTrustManagers(), null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trustCa.getSocketFactory()
+                .createSocket("127.0.0.1", proxy.port())) {
+            socket.startHandshake();
+            return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName();
+        }
+    }
+
+    @Test
     void anUpstreamCertificateNotTrustedOrNotNamingTheHostIsAConnectFailure() throws Exception {
         // The system trust store does not know the test CA.
         proxy = ProxyHarness.start("""
