@@ -236,10 +236,13 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
-            bulwark.shutdown();
-            closeAll(extras);
-            flushLogs();
-            stopped.countDown();
+            try {
+                bulwark.shutdown();
+                closeAll(extras);
+                flushLogs();
+            } finally {
+                stopped.countDown(); // whatever went wrong while stopping, the process still exits
+            }
         };
         Signals.onTerminate(stop);
         Signals.onHangup(() -> bulwark.reload("sighup"));

@@ -35,7 +35,8 @@ public final class ProxyMetrics {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicReferenceArray<Timer>>> requestTimers =
             new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, Timer>>> upstreamTimers =
+            new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> localReplies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> simpleCounters = new ConcurrentHashMap<>();
@@ -69,11 +70,13 @@ public final class ProxyMetrics {
 
     /** One try against an upstream; {@code outcome} is e.g. "2xx", "5xx", "connect_failure", "reset", "timeout". */
     public void upstreamTry(String cluster, String upstream, String outcome, long nanos) {
-        String key = cluster + '\0' + upstream + '\0' + outcome;
-        upstreamTimers.computeIfAbsent(key, k -> Timer.builder(UPSTREAM_REQUESTS)
-                .description("Tries sent to upstreams, by outcome")
-                .tags("cluster", cluster, "upstream", upstream, "outcome", outcome)
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        // Nested lookups: no key string is built per try.
+        upstreamTimers.computeIfAbsent(cluster, c -> new ConcurrentHashMap<>())
+                .computeIfAbsent(upstream, u -> new ConcurrentHashMap<>())
+                .computeIfAbsent(outcome, o -> Timer.builder(UPSTREAM_REQUESTS)
+                        .description("Tries sent to upstreams, by outcome")
+                        .tags("cluster", cluster, "upstream", upstream, "outcome", outcome)
+                        .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void localReply(String code) {
