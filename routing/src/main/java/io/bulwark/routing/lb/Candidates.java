@@ -55,6 +55,24 @@ final class Candidates {
      * True when {@code avoid} rules out some but not all of {@code usable}, i.e. when a balancer that
      * walks the usable list itself must skip the avoided hosts.
      */
+    /**
+     * Power of two choices over these candidates: two distinct ones at random, the better of the
+     * two by {@code better} (which returns one of its arguments); the sole candidate, or null.
+     */
+    Upstream powerOfTwoChoices(java.util.random.RandomGenerator random,
+                               java.util.function.BinaryOperator<Upstream> better) {
+        int m = size();
+        if (m <= 1) {
+            return m == 0 ? null : get(0);
+        }
+        int first = random.nextInt(m);
+        int second = random.nextInt(m - 1);
+        if (second >= first) {
+            second++;
+        }
+        return better.apply(get(first), get(second));
+    }
+
     static boolean mustSkip(List<Upstream> usable, Set<Upstream> avoid) {
         if (avoid == null || avoid.isEmpty()) {
             return false;

@@ -40,6 +40,9 @@ public final class EwmaLoadBalancer implements LoadBalancer {
      * @param random the sampling source; tests pass a seeded or scripted one
      * @param defaultRttNanos the RTT assumed for an upstream with no observations
      */
+    /** The cheaper of two upstreams by {@link #cost}; a field so that choosing allocates nothing. */
+    private final java.util.function.BinaryOperator<Upstream> cheaper = (a, b) -> cost(b) < cost(a) ? b : a;
+
     public EwmaLoadBalancer(RandomGenerator random, long defaultRttNanos) {
         this.random = random;
         this.defaultRttNanos = defaultRttNanos;
@@ -47,19 +50,7 @@ public final class EwmaLoadBalancer implements LoadBalancer {
 
     @Override
     public Upstream choose(HostSet hostSet, RequestView request, Set<Upstream> avoid) {
-        Candidates c = candidates.select(hostSet.usable(), avoid);
-        int m = c.size();
-        if (m <= 1) {
-            return m == 0 ? null : c.get(0);
-        }
-        int first = random.nextInt(m);
-        int second = random.nextInt(m - 1);
-        if (second >= first) {
-            second++;
-        }
-        Upstream a = c.get(first);
-        Upstream b = c.get(second);
-        return cost(b) < cost(a) ? b : a;
+        return candidates.select(hostSet.usable(), avoid).powerOfTwoChoices(random, cheaper);
     }
 
     /** The load estimate P2C compares; lower is better. */

@@ -34,17 +34,8 @@ public final class LeastRequestLoadBalancer implements LoadBalancer {
 
     @Override
     public Upstream choose(HostSet hostSet, RequestView request, Set<Upstream> avoid) {
-        Candidates c = candidates.select(hostSet.usable(), avoid);
-        int m = c.size();
-        if (m <= 1) {
-            return m == 0 ? null : c.get(0);
-        }
-        int first = random.nextInt(m);
-        int second = random.nextInt(m - 1);
-        if (second >= first) {
-            second++;
-        }
-        return lessLoaded(c.get(first), c.get(second));
+        return candidates.select(hostSet.usable(), avoid)
+                .powerOfTwoChoices(random, LeastRequestLoadBalancer::lessLoaded);
     }
 
     static Upstream lessLoaded(Upstream a, Upstream b) {
