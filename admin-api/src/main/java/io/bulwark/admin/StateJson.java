@@ -74,11 +74,9 @@ final class StateJson {
             cb.put("state", breaker.state());
             cb.put("enabled", breaker.enabled());
             java.util.OptionalDouble rate = breaker.failureRate();
-            if (rate.isPresent()) {
-                cb.put("failure_rate", Math.round(rate.getAsDouble() * 100) / 100.0);
-            } else {
-                cb.putNull("failure_rate"); // fewer calls than minimum-calls so far
-            }
+            // A number always (CONTRACT §5); before minimum-calls there is no rate yet: 0, and say so.
+            cb.put("failure_rate", rate.isPresent() ? Math.round(rate.getAsDouble() * 100) / 100.0 : 0.0);
+            cb.put("failure_rate_known", rate.isPresent());
         }
         if (limits != null) {
             ObjectNode l = n.putObject("limits");
