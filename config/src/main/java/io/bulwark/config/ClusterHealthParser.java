@@ -21,7 +21,8 @@ final class ClusterHealthParser {
     private static final List<String> FAILURE_PERCENTAGE_KEYS = List.of("threshold", "minimum-hosts", "request-volume");
     private static final List<String> CIRCUIT_BREAKER_KEYS = List.of(
             "enabled", "failure-rate-threshold", "slow-call-duration", "slow-call-rate-threshold",
-            "sliding-window-size", "minimum-calls", "wait-in-open", "half-open-calls");
+            "sliding-window-type", "sliding-window-duration", "sliding-window-size", "minimum-calls", "wait-in-open",
+            "half-open-calls");
 
     /** In a fixed order, because the order shows up in messages. */
     private static final Map<String, OutlierDetectionConfig.Readmit> READMIT = new LinkedHashMap<>();
@@ -29,6 +30,13 @@ final class ClusterHealthParser {
     static {
         READMIT.put("timer", OutlierDetectionConfig.Readmit.TIMER);
         READMIT.put("probe", OutlierDetectionConfig.Readmit.PROBE);
+    }
+
+    private static final Map<String, CircuitBreakerConfig.WindowType> WINDOW_TYPES = new LinkedHashMap<>();
+
+    static {
+        WINDOW_TYPES.put("time", CircuitBreakerConfig.WindowType.TIME);
+        WINDOW_TYPES.put("count", CircuitBreakerConfig.WindowType.COUNT);
     }
 
     private static final int MAX = Integer.MAX_VALUE;
@@ -89,11 +97,25 @@ final class ClusterHealthParser {
     static CircuitBreakerConfig circuitBreaker(ConfigReader cb) {
         cb.rejectUnknownKeys(CIRCUIT_BREAKER_KEYS);
         // Resilience4j rejects a 0% threshold; checking here turns its exception into a config error.
+        boolean enabled = cb.bool("enabled");
+        double failureRate = cb.positivePercent("failure-rate-threshold");
+        Duration slowCall = cb.positiveDuration("slow-call-duration");
+        double slowCallRate = cb.positivePercent("slow-call-rate-threshold");
+        var windowType = cb.choice("sliding-window-type", WINDOW_TYPES, CircuitBreakerConfig.WindowType.TIME);
+        ConfigReader.Slot durationSlot = cb.slot("sliding-window-duration");
+        Duration windowDuration = cb.positiveDuration("sliding-window-duration");
+        // Resilience4j counts a time-based window in whole seconds.
+        if (windowDuration.toNanos() % 1_000_000_000L != 0 && !windowDuration.isZero()) {
+            cb.problemAt(durationSlot, ConfigReader.render(durationSlot.value())
+                    + " (expected: a whole number of seconds, e.g. 10s)");
+        }
         return new CircuitBreakerConfig(
-                cb.bool("enabled"),
-                cb.positivePercent("failure-rate-threshold"),
-                cb.positiveDuration("slow-call-duration"),
-                cb.positivePercent("slow-call-rate-threshold"),
+                enabled,
+                failureRate,
+                slowCall,
+                slowCallRate,
+                windowType,
+                windowDuration,
                 cb.integer("sliding-window-size", 1, MAX),
                 cb.integer("minimum-calls", 1, MAX),
                 cb.positiveDuration("wait-in-open"),

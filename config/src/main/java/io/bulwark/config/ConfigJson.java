@@ -147,6 +147,8 @@ final class ConfigJson {
         m.put("failure-rate-threshold", cb.failureRateThreshold());
         m.put("slow-call-duration", duration(cb.slowCallDuration()));
         m.put("slow-call-rate-threshold", cb.slowCallRateThreshold());
+        m.put("sliding-window-type", cb.slidingWindowType().name().toLowerCase(Locale.ROOT));
+        m.put("sliding-window-duration", duration(cb.slidingWindowDuration()));
         m.put("sliding-window-size", cb.slidingWindowSize());
         m.put("minimum-calls", cb.minimumCalls());
         m.put("wait-in-open", duration(cb.waitInOpen()));

@@ -84,7 +84,7 @@ class ConfigLoaderTest {
         assertThat(users.panicThreshold()).isEqualTo(40.0);
         assertThat(users.slowStart()).isEqualTo(Duration.ofSeconds(10));
         assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(
-                false, 60, Duration.ofSeconds(3), 90, 50, 10, Duration.ofSeconds(15), 2));
+                false, 60, Duration.ofSeconds(3), 90, CircuitBreakerConfig.WindowType.COUNT, Duration.ofSeconds(20), 50, 10, Duration.ofSeconds(15), 2));
     }
 
     @Test
@@ -145,7 +145,7 @@ class ConfigLoaderTest {
         assertThat(users.panicThreshold()).isEqualTo(50.0);
         assertThat(users.slowStart()).isZero();
         assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(
-                true, 50, Duration.ofSeconds(5), 100, 100, 20, Duration.ofSeconds(10), 5));
+                true, 50, Duration.ofSeconds(5), 100, CircuitBreakerConfig.WindowType.TIME, Duration.ofSeconds(10), 100, 20, Duration.ofSeconds(10), 5));
 
         RouteConfig route = cfg.routes().get(0);
         assertThat(route.name()).isEqualTo("route-0");

@@ -145,6 +145,9 @@ class ConfigValidationTest {
                 bad("bulwark.clusters.users.circuit-breaker.slow-call-rate-threshold = 120", "bulwark.clusters.users.circuit-breaker.slow-call-rate-threshold", "120 (expected: a number > 0 and <= 100)"),
                 bad("bulwark.clusters.users.circuit-breaker.wait-in-open = 0s", "bulwark.clusters.users.circuit-breaker.wait-in-open", "(expected: a duration > 0"),
                 bad("bulwark.clusters.users.circuit-breaker.half-open-calls = 0", "bulwark.clusters.users.circuit-breaker.half-open-calls", "0 (expected: an integer >= 1)"),
+                bad("bulwark.clusters.users.circuit-breaker.sliding-window-duration = 1500ms", "bulwark.clusters.users.circuit-breaker.sliding-window-duration", "(expected: a whole number of seconds, e.g. 10s)"),
+                bad("bulwark.clusters.users.circuit-breaker.sliding-window-duration = 0s", "bulwark.clusters.users.circuit-breaker.sliding-window-duration", "(expected: a duration > 0"),
+                bad("bulwark.clusters.users.circuit-breaker.sliding-window-type = calls", "bulwark.clusters.users.circuit-breaker.sliding-window-type", "time"),
                 bad("bulwark.clusters.users.circuit-breaker.enabled = perhaps", "bulwark.clusters.users.circuit-breaker.enabled", "\"perhaps\" (expected: true or false)"),
                 bad("bulwark.clusters.users.circuit-breaker.enable = false", "bulwark.clusters.users.circuit-breaker.enable", "unknown key (did you mean \"enabled\"?)"),
                 // route targets and names

@@ -9,6 +9,9 @@ import io.bulwark.routing.limits.ClusterLimits;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
 import io.bulwark.routing.retry.Backoff;
 import io.bulwark.routing.retry.RetryBudget;
+import io.bulwark.routing.Upstream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The stateful resilience layers of one snapshot, in the order a request meets them: per route a
@@ -17,6 +20,8 @@ import io.bulwark.routing.retry.RetryBudget;
  * over to the new config where the route or cluster still exists.
  */
 public final class Policies {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
 
     private Policies() {
     }
@@ -44,16 +49,39 @@ public final class Policies {
 
     public record Cluster(ClusterCircuitBreaker breaker, ClusterLimits limits) {
 
-        static Cluster build(ClusterConfig config, Clock clock, EventSink events, Cluster previous) {
+        /**
+         * @param owner the routing cluster these policies protect in the new snapshot: the breaker
+         *     reads its eligible upstreams, to say when it opens while some are still serving
+         */
+        static Cluster build(ClusterConfig config, Clock clock, EventSink events, Cluster previous,
+                             io.bulwark.routing.Cluster owner) {
+            ClusterCircuitBreaker breaker;
+            ClusterLimits limits;
             if (previous != null) {
-                ClusterCircuitBreaker breaker = previous.breaker().config().equals(config.circuitBreaker())
+                breaker = previous.breaker().config().equals(config.circuitBreaker())
                         ? previous.breaker() : previous.breaker().reconfigured(config.circuitBreaker());
                 previous.limits().reconfigure(config.limits());
-                return new Cluster(breaker, previous.limits());
+                limits = previous.limits();
+            } else {
+                breaker = new ClusterCircuitBreaker(config.name(), config.circuitBreaker(), clock);
+                breaker.onTransition(t -> {
+                    events.publish(t.toEvent());
+                    if (t.openedWithEligibleUpstreams()) {
+                        LOG.warn("circuit breaker of cluster {} opened while {} upstream(s) were eligible: "
+                                        + "{} of {} requests in the window failed ({}%), {} slow ({}%); "
+                                        + "every request of the cluster is refused for {}ms",
+                                t.cluster(), t.eligibleUpstreams(), t.failedCalls(), t.calls(),
+                                Math.round(t.failureRate()), t.slowCalls(), Math.round(t.slowCallRate()),
+                                config.circuitBreaker().waitInOpen().toMillis());
+                        events.publish(t.toOpenWithEligibleEvent());
+                    }
+                });
+                limits = new ClusterLimits(config.limits());
             }
-            ClusterCircuitBreaker breaker = new ClusterCircuitBreaker(config.name(), config.circuitBreaker(), clock);
-            breaker.onTransition(t -> events.publish(t.toEvent()));
-            return new Cluster(breaker, new ClusterLimits(config.limits()));
+            if (owner != null) {
+                breaker.watchEligible(() -> (int) owner.hostSet().all().stream().filter(Upstream::eligible).count());
+            }
+            return new Cluster(breaker, limits);
         }
     }
 }

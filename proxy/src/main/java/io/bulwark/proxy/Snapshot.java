@@ -66,7 +66,8 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
         Map<String, Policies.Cluster> clusterPolicies = new LinkedHashMap<>();
         for (ClusterConfig clusterConfig : config.clusters().values()) {
             Policies.Cluster before = previous == null ? null : previous.clusterPolicies().get(clusterConfig.name());
-            clusterPolicies.put(clusterConfig.name(), Policies.Cluster.build(clusterConfig, clock, events, before));
+            clusterPolicies.put(clusterConfig.name(), Policies.Cluster.build(clusterConfig, clock, events, before,
+                    clusters.get(clusterConfig.name())));
         }
         Map<String, Policies.Route> routePolicies = new LinkedHashMap<>();
         for (RouteConfig routeConfig : config.routes()) {

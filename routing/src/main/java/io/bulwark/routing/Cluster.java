@@ -204,6 +204,7 @@ public final class Cluster {
             detail.put("panic_threshold", config.panicThreshold());
             detail.put("eligible", eligible);
             detail.put("upstreams", next.all().size());
+            detail.put("not_drained", next.all().stream().filter(u -> u.admin() == Upstream.AdminState.ACTIVE).count());
             events.publish(new StateEvent(clock.currentTimeMillis(), next.panic() ? "panic_entered" : "panic_left",
                     config.name(), null, wasPanic ? "panic" : "normal", next.panic() ? "panic" : "normal",
                     next.panic() ? "eligible_below_panic_threshold" : "eligible_restored", detail));

@@ -9,8 +9,8 @@ import java.util.List;
  * @param all every upstream of the cluster, in a stable order
  * @param usable the upstreams to balance over: the eligible ones, or in panic every upstream that is not
  *     drained or draining (outlier-ejected and unhealthy ones included, as in Envoy)
- * @param panic true when fewer than the panic threshold of upstreams are eligible (an outlier-ejected
- *     upstream is not eligible)
+ * @param panic true when fewer than the panic threshold of the upstreams an operator has not drained are
+ *     eligible (an outlier-ejected upstream is not eligible; a drained one is not counted at all)
  */
 public record HostSet(List<Upstream> all, List<Upstream> usable, boolean panic) {
 
@@ -22,15 +22,17 @@ public record HostSet(List<Upstream> all, List<Upstream> usable, boolean panic) 
     }
 
     /**
-     * Builds the snapshot: eligible upstreams, unless their share is below {@code panicThreshold}
-     * percent, in which case every non-draining upstream is usable (Envoy's panic mode).
+     * Builds the snapshot: eligible upstreams, unless their share of the upstreams that are not
+     * drained is below {@code panicThreshold} percent, in which case every non-draining upstream is
+     * usable (Envoy's panic mode). Drained upstreams are left out of the share: a drain is an
+     * operator's intent, not a failure, and must not tip the cluster into panic.
      */
     public static HostSet of(List<Upstream> all, double panicThreshold) {
         List<Upstream> eligible = all.stream().filter(Upstream::eligible).toList();
-        boolean panic = !all.isEmpty() && panicThreshold > 0
-                && eligible.size() * 100.0 / all.size() < panicThreshold;
+        List<Upstream> notDrained = all.stream().filter(u -> u.admin() == Upstream.AdminState.ACTIVE).toList();
+        boolean panic = !notDrained.isEmpty() && panicThreshold > 0
+                && eligible.size() * 100.0 / notDrained.size() < panicThreshold;
         if (panic) {
-            List<Upstream> notDrained = all.stream().filter(u -> u.admin() == Upstream.AdminState.ACTIVE).toList();
             return new HostSet(all, notDrained, true);
         }
         return new HostSet(all, eligible, false);

@@ -56,8 +56,33 @@ class HostSetTest {
 
         HostSet set = HostSet.of(all, 50);
 
-        assertThat(set.panic()).isTrue();
+        // Every upstream drained is the operator's intent, not a failure: nothing to panic over.
+        assertThat(set.panic()).isFalse();
         assertThat(set.usable()).isEmpty();
+    }
+
+    @Test
+    void operatorDrainsAreNotCountedTowardsPanic() {
+        List<Upstream> all = hosts.upstreams(3);
+        all.get(0).setAdmin(Upstream.AdminState.DRAINING);
+        all.get(1).setAdmin(Upstream.AdminState.DRAINED);
+
+        HostSet set = HostSet.of(all, 50); // one of three eligible, but one of one not drained
+
+        assertThat(set.panic()).isFalse();
+        assertThat(set.usable()).containsExactly(all.get(2));
+    }
+
+    @Test
+    void aDrainPlusAnEjectionOfTheRestStillPanicsOverTheUndrained() {
+        List<Upstream> all = hosts.upstreams(3);
+        all.get(0).setAdmin(Upstream.AdminState.DRAINING);
+        all.get(1).setHealth(Upstream.Health.UNHEALTHY);
+
+        HostSet set = HostSet.of(all, 60); // one of the two undrained is eligible: 50% < 60%
+
+        assertThat(set.panic()).isTrue();
+        assertThat(set.usable()).containsExactly(all.get(1), all.get(2));
     }
 
     @Test

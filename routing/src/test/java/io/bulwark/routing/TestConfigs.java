@@ -58,7 +58,8 @@ public final class TestConfigs {
                         OutlierDetectionConfig.Readmit.TIMER),
                 50,
                 Duration.ZERO,
-                new CircuitBreakerConfig(true, 50, Duration.ofSeconds(5), 100, 100, 20, Duration.ofSeconds(10), 5));
+                new CircuitBreakerConfig(true, 50, Duration.ofSeconds(5), 100,
+                        CircuitBreakerConfig.WindowType.TIME, Duration.ofSeconds(10), 100, 20, Duration.ofSeconds(10), 5));
     }
 
     public static ClusterConfig cluster(String name, String... endpoints) {

@@ -18,6 +18,7 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.HostSet;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -113,6 +114,10 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private boolean waitingForConnection;
     private boolean tryOpen;
     private long tryStartNanos;
+    /** When the first try started: the circuit breaker measures the request from here to its response head. */
+    private long firstTryNanos;
+    /** A gRPC response whose status comes in the trailers: the breaker is settled then, with this duration. */
+    private long grpcHeadNanos = -1;
     private boolean sentAnything;
     private boolean upstreamPausedByUs;
     private Set<Upstream> tried = Set.of();
@@ -187,6 +192,12 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
                 return;
             }
         }
+        // The breaker judges this request as a whole: one permission, settled once with its final outcome.
+        if (!guards.admitBreaker()) {
+            closeClientAfter = !requestComplete;
+            fail(LocalReply.CIRCUIT_OPEN, "the circuit breaker of cluster " + cluster.name() + " is open", null);
+            return;
+        }
         if (!guards.admit()) {
             closeClientAfter = !requestComplete;
             fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-concurrent-requests ("
@@ -214,10 +225,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             return;
         }
         attempt++;
-        if (!guards.tryBreaker()) {
-            fail(LocalReply.CIRCUIT_OPEN, "the circuit breaker of cluster " + cluster.name() + " is open", null);
-            return;
-        }
         HostSet hosts = cluster.hostSet();
         Set<Upstream> avoid = upstream == null ? Set.of() : triedIncluding(upstream);
         Upstream chosen = cluster.loadBalancer().choose(hosts, view, avoid);
@@ -238,6 +245,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         tryOpen = true;
         sentAnything = false;
         tryStartNanos = System.nanoTime();
+        if (firstTryNanos == 0) {
+            firstTryNanos = tryStartNanos;
+        }
         chosen.onRequestStart();
         long perTry = retry.perTryTimeout().toNanos();
         if (perTry > 0) {
@@ -397,7 +407,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         long latency = System.nanoTime() - tryStartNanos;
         upstream.onResponse(code, latency);
-        guards.breakerResponse(code, latency);
         proxy.metrics().upstreamTry(cluster.name(), upstream.address(), statusClass(code), latency);
         cancelTryTimer();
         if (code >= 400) {
@@ -410,6 +419,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             }
         }
         status = code;
+        settleBreaker(code, response.headers());
         // The upstream's response object is ours and is not used again: its headers are edited in place
         // rather than copied (a copy per response was the largest allocation on the hot path).
         boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(response);
@@ -418,6 +428,47 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         prepareClientResponse(toClient, upstreamChunked);
         responseStarted = true;
         client.write(toClient);
+    }
+
+    /**
+     * The request's final response head: the breaker's verdict on it. A gRPC response carries its
+     * outcome in {@code grpc-status}: in the head when trailers-only, else in the trailers, where
+     * {@link #onUpstreamContent} settles it.
+     */
+    private void settleBreaker(int code, HttpHeaders headers) {
+        long sinceFirstTry = breakerNanos();
+        String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
+        if (code == 200 && contentType != null && contentType.startsWith("application/grpc")) {
+            String grpcStatus = headers.get(GRPC_STATUS);
+            if (grpcStatus == null) {
+                grpcHeadNanos = sinceFirstTry;
+                return;
+            }
+            settleGrpc(grpcStatus, sinceFirstTry);
+            return;
+        }
+        guards.breakerResponse(code, sinceFirstTry);
+    }
+
+    private static final String GRPC_STATUS = "grpc-status";
+
+    private void settleGrpc(String grpcStatus, long nanos) {
+        int parsed;
+        try {
+            parsed = grpcStatus == null ? 13 : Integer.parseInt(grpcStatus.trim()); // no status: INTERNAL
+        } catch (NumberFormatException e) {
+            parsed = 13;
+        }
+        if (ClusterCircuitBreaker.isGrpcFailure(parsed)) {
+            guards.breakerFailure(nanos);
+        } else {
+            guards.breakerResponse(200, nanos);
+        }
+    }
+
+    /** Nanoseconds from the first try (or from admission, if no try started) to now. */
+    private long breakerNanos() {
+        return System.nanoTime() - (firstTryNanos != 0 ? firstTryNanos : startNanos);
     }
 
     private static final String[] STATUS_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -471,6 +522,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             content.release();
             content = plain;
         }
+        if (last && grpcHeadNanos >= 0) {
+            settleGrpc(((LastHttpContent) content).trailingHeaders().get(GRPC_STATUS), grpcHeadNanos);
+        }
         client.write(content);
         if (last) {
             responseComplete(c);
@@ -516,6 +570,9 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (responseStarted) {
             // Bytes already went to the client: all we can do is not pretend the response was complete.
             error = "upstream_reset_mid_response";
+            if (grpcHeadNanos >= 0) {
+                guards.breakerFailure(grpcHeadNanos); // a gRPC call that ends without its status failed
+            }
             upstream.onLocalFailure(Upstream.LocalFailure.RESET, System.nanoTime() - tryStartNanos);
             endTry();
             abortClient();
@@ -547,7 +604,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             failed.onLocalFailure(failure.kind, latency);
             proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
         }
-        guards.breakerFailure(failure.kind, latency);
         error = failure.tag;
         cancelTryTimer();
         endTry();
@@ -692,7 +748,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (tryOpen && upstream != null) {
             long latency = System.nanoTime() - tryStartNanos;
             upstream.onLocalFailure(Upstream.LocalFailure.TIMEOUT, latency);
-            guards.breakerFailure(Upstream.LocalFailure.TIMEOUT, latency);
             proxy.metrics().upstreamTry(cluster.name(), upstream.address(), "timeout", latency);
         }
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
@@ -737,7 +792,6 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     /** Ends the current try's accounting; a connection still attached is closed, never pooled. */
     private void endTry() {
         cancelTryTimer();
-        guards.breakerAbandon();
         guards.retryEnded();
         UpstreamConnection c = connection;
         connection = null;
@@ -764,6 +818,11 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             return;
         }
         endTry();
+        if (reply.upstreamFailure()) {
+            guards.breakerFailure(breakerNanos());
+        } else {
+            guards.breakerRelease(); // a refusal or a client problem: not for the breaker to judge
+        }
         if (responseStarted) {
             abortClient();
             return;
@@ -828,6 +887,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         cancelRouteTimer();
         long latency = System.nanoTime() - tryStartNanos;
         upstream.onResponse(101, latency);
+        guards.breakerResponse(101, breakerNanos());
         HttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                 response.headers().copy());
         Headers.stripHopByHop(toClient.headers(), true);

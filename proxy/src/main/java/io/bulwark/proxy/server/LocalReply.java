@@ -55,6 +55,16 @@ public enum LocalReply {
     }
 
     /**
+     * Whether this reply reports the upstreams failing the request (after its retries): what the
+     * cluster's circuit breaker records as a failed request. Every other local reply is a refusal
+     * or a client problem, which the breaker does not judge.
+     */
+    public boolean upstreamFailure() {
+        return this == UPSTREAM_CONNECT_FAILURE || this == UPSTREAM_RESET || this == UPSTREAM_PROTOCOL_ERROR
+                || this == UPSTREAM_TIMEOUT;
+    }
+
+    /**
      * Builds the full response.
      *
      * @param statusOverride a different status for the same code (a fault abort's configured status), or 0

@@ -1,7 +1,6 @@
 package io.bulwark.proxy.server;
 
 import io.bulwark.proxy.Policies;
-import io.bulwark.routing.Upstream;
 import io.bulwark.routing.limits.Permit;
 
 import java.util.Optional;
@@ -9,8 +8,9 @@ import java.util.Optional;
 /**
  * The permits one request holds from the resilience layers, taken and given back in one place so
  * none can leak: the cluster bulkhead (requests, pending, retries), the route's retry budget and
- * the cluster's circuit breaker (one permission per try, reported or released exactly once).
- * Confined to the request's event loop.
+ * the cluster's circuit breaker (one permission per request, taken at admission and settled
+ * exactly once with the request's final outcome, or released unrecorded). Confined to the
+ * request's event loop.
  */
 final class RequestGuards {
 
@@ -39,12 +39,21 @@ final class RequestGuards {
         return true;
     }
 
-    /** A permission from the circuit breaker for one try; false when it is open (503 circuit_open). */
-    boolean tryBreaker() {
+    /**
+     * The circuit breaker's permission for this request (all its tries); false when it is open
+     * (503 circuit_open).
+     */
+    boolean admitBreaker() {
         breakerHeld = cluster.breaker().tryAcquire();
         return breakerHeld;
     }
 
+    /** Whether the breaker's permission is still waiting for the request's outcome. */
+    boolean breakerUnsettled() {
+        return breakerHeld;
+    }
+
+    /** The request's final response head, {@code nanos} after its first try started. */
     void breakerResponse(int status, long nanos) {
         if (breakerHeld) {
             breakerHeld = false;
@@ -52,15 +61,16 @@ final class RequestGuards {
         }
     }
 
-    void breakerFailure(Upstream.LocalFailure kind, long nanos) {
+    /** The upstreams failed the request after its retries (or gave a failing gRPC status). */
+    void breakerFailure(long nanos) {
         if (breakerHeld) {
             breakerHeld = false;
-            cluster.breaker().onLocalFailure(kind, nanos);
+            cluster.breaker().onLocalFailure(nanos);
         }
     }
 
-    /** The try was abandoned without an outcome (client gone): its permission goes back unused. */
-    void breakerAbandon() {
+    /** The request ended in a way that is not the upstreams' doing: the permission goes back unrecorded. */
+    void breakerRelease() {
         if (breakerHeld) {
             breakerHeld = false;
             cluster.breaker().releasePermission();
@@ -107,7 +117,7 @@ final class RequestGuards {
 
     /** Everything back, at the end of the request (idempotent). */
     void releaseAll() {
-        breakerAbandon();
+        breakerRelease();
         retryEnded();
         pending = close(pending);
         request = close(request);

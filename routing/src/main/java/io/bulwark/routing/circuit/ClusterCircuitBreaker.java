@@ -2,7 +2,6 @@ package io.bulwark.routing.circuit;
 
 import io.bulwark.config.CircuitBreakerConfig;
 import io.bulwark.routing.Clock;
-import io.bulwark.routing.Upstream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowSynchronizationStrategy;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
@@ -16,24 +15,30 @@ import java.util.function.Consumer;
 
 /**
  * The circuit breaker of one cluster ({@code circuit-breaker} block): a Resilience4j
- * {@link CircuitBreaker} with a count-based window of {@code sliding-window-size} calls. It opens
- * when, after at least {@code minimum-calls} calls, the failure rate or the slow-call rate (calls
- * slower than {@code slow-call-duration}) reaches its threshold; while open every
- * {@link #tryAcquire()} is refused (503 {@code circuit_open}); the first {@code tryAcquire} after
- * {@code wait-in-open} has passed moves it to half-open, where {@code half-open-calls} trial calls
- * decide between closed and open again. No thread moves it: Resilience4j's automatic transition is
- * off, so everything happens on the calling thread, on the injected {@link Clock}.
+ * {@link CircuitBreaker} over a window of the last {@code sliding-window-duration} (the default,
+ * {@code sliding-window-type = time}) or of the last {@code sliding-window-size} calls
+ * ({@code type = count}). It opens when, after at least {@code minimum-calls} calls, the failure
+ * rate or the slow-call rate (calls slower than {@code slow-call-duration}) reaches its threshold;
+ * while open every {@link #tryAcquire()} is refused (503 {@code circuit_open}); the first
+ * {@code tryAcquire} after {@code wait-in-open} has passed moves it to half-open, where
+ * {@code half-open-calls} trial calls decide between closed and open again. No thread moves it:
+ * Resilience4j's automatic transition is off, so everything happens on the calling thread, on the
+ * injected {@link Clock} (the time window too: it uses Resilience4j's synchronized time window,
+ * which reads the configured clock; its lock-free one reads the system clock).
  *
- * <h2>Use from the data plane</h2>
- * Before each try: {@link #tryAcquire()}. When the try ends, exactly one of
- * {@link #onResponse(int, long)} / {@link #onLocalFailure(Upstream.LocalFailure, long)} (or the raw
- * {@link #onSuccess(long)} / {@link #onFailure(long)}), or {@link #releasePermission()} when the try
- * is abandoned without an outcome (the client went away, a later layer refused it). A permission
+ * <h2>Use from the data plane: one call per request, not per try</h2>
+ * At admission: {@link #tryAcquire()}. When the request's final outcome is known — after its
+ * retries, at the response head — exactly one of {@link #onResponse(int, long)} /
+ * {@link #onLocalFailure(long)} (or the raw {@link #onSuccess(long)} / {@link #onFailure(long)}),
+ * or {@link #releasePermission()} when the outcome is not the upstreams' doing (the client went
+ * away, the bulkhead refused it, no upstream was eligible). A try that failed and was retried
+ * successfully is a success here: failing hosts are the outlier detector's business. A permission
  * that is neither reported nor released would hold one of the few half-open slots for good.
  *
  * <h2>What counts as a failure</h2>
- * Upstream 5xx responses and local failures (connect failure, reset, timeout). Any other response,
- * 4xx included, is a success: the upstream is answering. Slow calls count whatever their outcome.
+ * Upstream 5xx responses and local failures (connect failure, reset, protocol error, timeout);
+ * for gRPC, the statuses of {@link #isGrpcFailure(int)}. Any other response, 4xx included, is a
+ * success: the upstream is answering. Slow calls count whatever their outcome.
  *
  * <h2>Disabled</h2>
  * With {@code enabled = false} there is no Resilience4j breaker: every call is permitted,
@@ -56,6 +61,7 @@ public final class ClusterCircuitBreaker {
     /** Null when disabled. */
     private final CircuitBreaker breaker;
     private final List<Consumer<Transition>> listeners;
+    private volatile java.util.function.IntSupplier eligibleUpstreams = () -> -1;
 
     public ClusterCircuitBreaker(String cluster, CircuitBreakerConfig config, Clock clock) {
         this(cluster, config, clock, new CopyOnWriteArrayList<>());
@@ -75,10 +81,18 @@ public final class ClusterCircuitBreaker {
 
     static io.github.resilience4j.circuitbreaker.CircuitBreakerConfig resilience4jConfig(
             CircuitBreakerConfig config, Clock clock) {
-        int window = config.slidingWindowSize();
-        return io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
-                .slidingWindow(window, Math.min(config.minimumCalls(), window), SlidingWindowType.COUNT_BASED,
-                        SlidingWindowSynchronizationStrategy.LOCK_FREE)
+        var builder = io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom();
+        if (config.slidingWindowType() == CircuitBreakerConfig.WindowType.TIME) {
+            int seconds = (int) Math.max(1, config.slidingWindowDuration().toSeconds());
+            // SYNCHRONIZED: the time window that reads the injected clock (one short lock per request).
+            builder.slidingWindow(seconds, config.minimumCalls(), SlidingWindowType.TIME_BASED,
+                    SlidingWindowSynchronizationStrategy.SYNCHRONIZED);
+        } else {
+            int window = config.slidingWindowSize();
+            builder.slidingWindow(window, Math.min(config.minimumCalls(), window), SlidingWindowType.COUNT_BASED,
+                    SlidingWindowSynchronizationStrategy.LOCK_FREE);
+        }
+        return builder
                 .failureRateThreshold((float) config.failureRateThreshold())
                 .slowCallDurationThreshold(config.slowCallDuration())
                 .slowCallRateThreshold((float) config.slowCallRateThreshold())
@@ -110,6 +124,7 @@ public final class ClusterCircuitBreaker {
             }
         }
         next.listeners.addAll(listeners);
+        next.eligibleUpstreams = eligibleUpstreams;
         return next;
     }
 
@@ -126,15 +141,15 @@ public final class ClusterCircuitBreaker {
     }
 
     /**
-     * Asks to send one try to the cluster. False while open (and in half-open once its trial calls
-     * are taken): answer 503 {@code circuit_open} without touching an upstream. The first call after
-     * wait-in-open moves an open breaker to half-open and takes one of its trial permissions.
+     * Asks to send one request to the cluster. False while open (and in half-open once its trial
+     * calls are taken): answer 503 {@code circuit_open} without touching an upstream. The first call
+     * after wait-in-open moves an open breaker to half-open and takes one of its trial permissions.
      */
     public boolean tryAcquire() {
         return breaker == null || breaker.tryAcquirePermission();
     }
 
-    /** The permitted try ended with a response from the upstream; 5xx counts as a failure. */
+    /** The permitted request got its final response head from an upstream; 5xx counts as a failure. */
     public void onResponse(int status, long durationNanos) {
         if (isFailure(status)) {
             onFailure(durationNanos);
@@ -143,26 +158,26 @@ public final class ClusterCircuitBreaker {
         }
     }
 
-    /** The permitted try failed locally (connect failure, reset, timeout): a failure. */
-    public void onLocalFailure(Upstream.LocalFailure kind, long durationNanos) {
+    /** The permitted request failed locally after its retries (connect failure, reset, timeout): a failure. */
+    public void onLocalFailure(long durationNanos) {
         onFailure(durationNanos);
     }
 
-    /** The permitted try succeeded after {@code durationNanos} (slow if over slow-call-duration). */
+    /** The permitted request succeeded after {@code durationNanos} (slow if over slow-call-duration). */
     public void onSuccess(long durationNanos) {
         if (breaker != null) {
             breaker.onSuccess(Math.max(0, durationNanos), TimeUnit.NANOSECONDS);
         }
     }
 
-    /** The permitted try failed after {@code durationNanos}. */
+    /** The permitted request failed after {@code durationNanos}. */
     public void onFailure(long durationNanos) {
         if (breaker != null) {
             breaker.onError(Math.max(0, durationNanos), TimeUnit.NANOSECONDS, UPSTREAM_FAILURE);
         }
     }
 
-    /** The permitted try was abandoned without an outcome: gives the permission back unrecorded. */
+    /** The permitted request ended without an outcome of the upstreams': gives the permission back unrecorded. */
     public void releasePermission() {
         if (breaker != null) {
             breaker.releasePermission();
@@ -172,6 +187,24 @@ public final class ClusterCircuitBreaker {
     /** Whether a response status counts as a failure for the breaker: any 5xx. */
     public static boolean isFailure(int status) {
         return status >= 500;
+    }
+
+    /**
+     * Whether a gRPC status carried in an HTTP 200 counts as a failure: UNAVAILABLE (14), INTERNAL
+     * (13) and DEADLINE_EXCEEDED (4) say the service is not answering well; the others (NOT_FOUND,
+     * INVALID_ARGUMENT, ...) are answers.
+     */
+    public static boolean isGrpcFailure(int grpcStatus) {
+        return grpcStatus == 14 || grpcStatus == 13 || grpcStatus == 4;
+    }
+
+    /**
+     * Tells the breaker how many upstreams of its cluster are eligible right now, so that an
+     * opening while some are can say so ({@link Transition#eligibleUpstreams()}). The owning
+     * cluster sets it, and the cluster that takes the breaker over on a reload sets it again.
+     */
+    public void watchEligible(java.util.function.IntSupplier eligibleUpstreams) {
+        this.eligibleUpstreams = eligibleUpstreams;
     }
 
     /** {@code closed}, {@code open} or {@code half_open} (for the admin API and the state gauge). */
@@ -215,7 +248,8 @@ public final class ClusterCircuitBreaker {
         double slowCallRate = rate(metrics.getSlowCallRate()).orElse(0);
         Transition transition = new Transition(cluster, from, to, reason(from, to, failureRate),
                 clock.currentTimeMillis(), failureRate, slowCallRate, config.failureRateThreshold(),
-                config.slowCallRateThreshold());
+                config.slowCallRateThreshold(), metrics.getNumberOfBufferedCalls(), metrics.getNumberOfFailedCalls(),
+                metrics.getNumberOfSlowCalls(), OPEN.equals(to) ? eligibleUpstreams.getAsInt() : -1);
         for (Consumer<Transition> listener : listeners) {
             listener.accept(transition);
         }

@@ -23,7 +23,8 @@ class ClusterCircuitBreakerTest {
 
     /** 50% failures or 100% slow calls (over 5s), window 10, minimum 4 calls, 10s open, 2 trial calls. */
     private static CircuitBreakerConfig config(boolean enabled) {
-        return new CircuitBreakerConfig(enabled, 50, Duration.ofSeconds(5), 100, 10, 4, WAIT, 2);
+        return new CircuitBreakerConfig(enabled, 50, Duration.ofSeconds(5), 100, CircuitBreakerConfig.WindowType.COUNT,
+                Duration.ofSeconds(10), 10, 4, WAIT, 2);
     }
 
     private ClusterCircuitBreaker breaker(CircuitBreakerConfig config) {
@@ -205,11 +206,82 @@ class ClusterCircuitBreakerTest {
         breaker.tryAcquire();
         breaker.onResponse(503, FAST);
         breaker.tryAcquire();
-        breaker.onLocalFailure(Upstream.LocalFailure.TIMEOUT, FAST);
+        breaker.onLocalFailure(FAST);
 
         assertThat(breaker.failureRate()).hasValue(50.0);
         assertThat(ClusterCircuitBreaker.isFailure(500)).isTrue();
         assertThat(ClusterCircuitBreaker.isFailure(499)).isFalse();
+    }
+
+    /** The default shape: a 10 s time window, 20 calls minimum, 50% failures. */
+    private static CircuitBreakerConfig timeWindow() {
+        return new CircuitBreakerConfig(true, 50, Duration.ofSeconds(5), 100, CircuitBreakerConfig.WindowType.TIME,
+                Duration.ofSeconds(10), 100, 20, WAIT, 5);
+    }
+
+    @Test
+    void aBurstOfFailuresInAFewMillisecondsDoesNotDecideATimeWindow() {
+        ClusterCircuitBreaker breaker = breaker(timeWindow());
+        // 200 successful requests spread over the last 10 seconds...
+        for (int i = 0; i < 200; i++) {
+            call(breaker, false, FAST);
+            clock.advance(Duration.ofMillis(49));
+        }
+        // ...then 150 failures within 5 ms: a count window of 100 would hold nothing else (100% failed).
+        for (int i = 0; i < 150; i++) {
+            call(breaker, true, FAST);
+            if (i % 30 == 0) {
+                clock.advance(Duration.ofMillis(1));
+            }
+        }
+
+        assertThat(breaker.state()).isEqualTo("closed");
+        assertThat(breaker.failureRate().orElseThrow()).isLessThan(50.0);
+        assertThat(transitions).isEmpty();
+    }
+
+    @Test
+    void aTimeWindowOpensOnTheFailuresOfItsDurationAndForgetsOlderOnes() {
+        ClusterCircuitBreaker breaker = breaker(timeWindow());
+        for (int i = 0; i < 20; i++) {
+            call(breaker, true, FAST); // minimum-calls failures at once open it
+        }
+        assertThat(breaker.state()).isEqualTo("open");
+
+        ClusterCircuitBreaker later = breaker(timeWindow());
+        for (int i = 0; i < 15; i++) {
+            call(later, true, FAST);
+        }
+        clock.advance(Duration.ofSeconds(11)); // those 15 failures leave the window
+        for (int i = 0; i < 15; i++) {
+            call(later, true, FAST);
+        }
+        assertThat(later.state()).as("15 calls in the window are below minimum-calls").isEqualTo("closed");
+        for (int i = 0; i < 5; i++) {
+            call(later, true, FAST);
+        }
+        assertThat(later.state()).isEqualTo("open");
+        Transition opened = transitions.get(transitions.size() - 1);
+        assertThat(opened.calls()).isEqualTo(20);
+        assertThat(opened.failedCalls()).isEqualTo(20);
+    }
+
+    @Test
+    void anOpeningSaysHowManyUpstreamsWereStillEligible() {
+        ClusterCircuitBreaker breaker = breaker(config(true));
+        breaker.watchEligible(() -> 2);
+        call(breaker, true, FAST);
+        call(breaker, true, FAST);
+        call(breaker, true, FAST);
+        call(breaker, true, FAST);
+
+        Transition opened = transitions.get(0);
+        assertThat(opened.to()).isEqualTo("open");
+        assertThat(opened.eligibleUpstreams()).isEqualTo(2);
+        assertThat(opened.openedWithEligibleUpstreams()).isTrue();
+        assertThat(opened.toOpenWithEligibleEvent().type()).isEqualTo("circuit_open_with_eligible_upstreams");
+        assertThat(opened.toOpenWithEligibleEvent().detail()).containsEntry("failed_calls", 4)
+                .containsEntry("eligible_upstreams", 2);
     }
 
     @Test
@@ -235,7 +307,8 @@ class ClusterCircuitBreakerTest {
     @Test
     void reloadingAChangedConfigCarriesTheOpenStateAndTheListeners() {
         ClusterCircuitBreaker breaker = opened();
-        CircuitBreakerConfig changed = new CircuitBreakerConfig(true, 60, Duration.ofSeconds(5), 100, 10, 4, WAIT, 3);
+        CircuitBreakerConfig changed = new CircuitBreakerConfig(true, 60, Duration.ofSeconds(5), 100,
+                CircuitBreakerConfig.WindowType.COUNT, Duration.ofSeconds(10), 10, 4, WAIT, 3);
 
         ClusterCircuitBreaker next = breaker.reconfigured(changed);
 
