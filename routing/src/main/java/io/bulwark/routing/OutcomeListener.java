@@ -12,7 +12,7 @@ public interface OutcomeListener {
     void onResponse(int status);
 
     /** The try failed before a response arrived. */
-    void onLocalFailure(Upstream.LocalFailure kind);
+    void onLocalFailure(FailureKind kind);
 
     /** An active health check of this upstream passed (the hook probe readmission waits for). */
     default void onHealthCheckPassed() {
@@ -25,7 +25,7 @@ public interface OutcomeListener {
         }
 
         @Override
-        public void onLocalFailure(Upstream.LocalFailure kind) {
+        public void onLocalFailure(FailureKind kind) {
         }
     };
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #effectiveWeight()}; the admin API shows every flag and {@link #reasons()}.
  *
  * <p>The data plane reports what happened through {@link #onRequestStart()},
- * {@link #onResponse(int, long)}, {@link #onLocalFailure(LocalFailure, long)} and
+ * {@link #onResponse(int, long)}, {@link #onLocalFailure(FailureKind, long)} and
  * {@link #onRequestEnd()}; it never decides state. Outcomes go on to the {@link OutcomeListener}
  * the cluster's outlier detector attached, which owns the ejection state machine and sets the
  * outlier flag through {@link #setOutlier(OutlierState)}. Shared by every event loop, so every
@@ -44,9 +44,6 @@ public final class Upstream {
 
     /** An operator's word on health, which beats the checks. */
     public enum HealthOverride { NONE, HEALTHY, UNHEALTHY }
-
-    /** How a try failed when no response came back (Envoy's local-origin results). */
-    public enum LocalFailure { CONNECT_FAILURE, RESET, TIMEOUT }
 
     /** Share of its weight a host gets at the very start of slow start (Envoy's {@code min_weight_percent}). */
     public static final double SLOW_START_MIN_WEIGHT_FRACTION = 0.1;
@@ -331,6 +328,19 @@ public final class Upstream {
         requests.increment();
     }
 
+    /**
+     * The try on this upstream ended with {@code outcome}: a response (see {@link #onResponse}) or a
+     * local failure (see {@link #onLocalFailure(FailureKind, long)}). The data plane reports each try
+     * once, here.
+     */
+    public void report(TryOutcome outcome) {
+        if (outcome.answered()) {
+            onResponse(outcome.status(), outcome.latencyNanos());
+        } else {
+            onLocalFailure(outcome.failure(), outcome.latencyNanos());
+        }
+    }
+
     /** The upstream answered with {@code status} after {@code latencyNanos}. */
     public void onResponse(int status, long latencyNanos) {
         if (status >= 500) {
@@ -343,14 +353,14 @@ public final class Upstream {
 
     /**
      * The try failed locally after {@code latencyNanos}, kind unknown; counted as a
-     * {@link LocalFailure#RESET}. Prefer {@link #onLocalFailure(LocalFailure, long)}.
+     * {@link FailureKind#RESET}. Prefer {@link #onLocalFailure(FailureKind, long)}.
      */
     public void onLocalFailure(long latencyNanos) {
-        onLocalFailure(LocalFailure.RESET, latencyNanos);
+        onLocalFailure(FailureKind.RESET, latencyNanos);
     }
 
     /** The try failed locally ({@code kind}) after {@code latencyNanos}, with no response from the upstream. */
-    public void onLocalFailure(LocalFailure kind, long latencyNanos) {
+    public void onLocalFailure(FailureKind kind, long latencyNanos) {
         failures.increment();
         recovery.onFailure();
         recordLatency(latencyNanos);

@@ -1,34 +1,20 @@
 package io.bulwark.proxy.server;
 
-import io.bulwark.config.RetryConfig;
 import io.bulwark.config.RouteConfig;
-import io.bulwark.proxy.Policies;
 import io.bulwark.proxy.Snapshot;
-import io.bulwark.routing.ratelimit.RateLimitDecision;
-import io.bulwark.routing.ratelimit.RouteRateLimiter;
-import io.bulwark.routing.retry.Backoff;
-import io.bulwark.routing.retry.RetryDecision;
-import io.bulwark.routing.retry.RetryPolicy;
-import io.bulwark.routing.retry.TryFailure;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.bulwark.proxy.log.AccessLog;
-import io.bulwark.proxy.pool.ConnectionPool;
-import io.bulwark.proxy.pool.UpstreamConnection;
+import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
-import io.bulwark.routing.HostSet;
 import io.bulwark.routing.Route;
+import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
-import io.bulwark.routing.circuit.ClusterCircuitBreaker;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -36,52 +22,27 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.net.ConnectException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One request and its response, from the request headers to the last response byte. Lives on the
- * downstream connection's event loop, as do the upstream connections it uses, so nothing here is
- * shared or locked.
+ * One downstream request, from its head to the last response byte (Envoy's router filter): its
+ * route deadline, admission, the tries, the writes to the client, completion, the access log and
+ * the metrics. Each try is an {@link Attempt}; whether to try again is the {@link RetryState}'s
+ * call; the client side is a {@link Downstream}, whatever its protocol. Lives on the downstream
+ * connection's event loop, as do the upstream connections it uses, so nothing here is shared or
+ * locked.
  *
- * <p>Order of work: pick a cluster (route split) and an upstream (the cluster's balancer, avoiding
- * upstreams already tried), take a pooled connection, send the request and stream its body, relay
- * the response. A try that fails before any response byte reached the client may be retried
- * according to the route's retry policy; the request body is kept for replay up to
- * {@code buffer-limit}, as retained slices of the received buffers (never copied).
+ * <p>Order of work: {@link Admission} (rate limit, circuit breaker, bulkhead, fault), then a try:
+ * a cluster (route split) and an upstream (the cluster's balancer, avoiding upstreams already
+ * tried), a pooled connection, the request and its body streamed, the response relayed. A try
+ * that fails before any response byte reached the client may be retried.
  */
-final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnection.Listener {
+final class Exchange implements Attempt.Owner {
 
-    /** Why a try failed, as outcome tags and access-log errors name it. */
-    enum Failure {
-        CONNECT("connect_failure", LocalReply.UPSTREAM_CONNECT_FAILURE, Upstream.LocalFailure.CONNECT_FAILURE),
-        RESET("reset", LocalReply.UPSTREAM_RESET, Upstream.LocalFailure.RESET),
-        PROTOCOL("protocol_error", LocalReply.UPSTREAM_PROTOCOL_ERROR, Upstream.LocalFailure.RESET),
-        TIMEOUT("timeout", LocalReply.UPSTREAM_TIMEOUT, Upstream.LocalFailure.TIMEOUT);
-
-        final String tag;
-        final LocalReply reply;
-        final Upstream.LocalFailure kind;
-
-        Failure(String tag, LocalReply reply, Upstream.LocalFailure kind) {
-            this.tag = tag;
-            this.reply = reply;
-            this.kind = kind;
-        }
-    }
-
-    private final FrontendHandler frontend;
-    private final ChannelHandlerContext client;
+    private final Downstream downstream;
     private final ProxyContext proxy;
     private final Route route;
     private final RouteConfig routeConfig;
-    private final RetryConfig retry;
     /** The cluster this request goes to; replaced by its successor if a reload retired it mid-request. */
     private Cluster cluster;
     private final HttpRequest request;
@@ -89,48 +50,27 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private final String path;
     private final boolean clientKeepAlive;
     private final boolean upgradeRequested;
-    private final Policies.Route routePolicy;
-    private final RequestGuards guards;
-    /** Response headers the proxy adds (rate-limit headers), or null. */
-    private HttpHeaders extraResponseHeaders;
+    private final Admission admission;
+    private final RetryState retry;
     private final NettyRequestView view;
     private final HttpHeaders upstreamHeaders;
     private final String upstreamUri;
-    private final long startNanos = System.nanoTime();
-    private final long startMillis = System.currentTimeMillis();
+    private final long startNanos;
+    private final long startMillis;
 
-    // Request body: parts not yet written to the current try, and parts kept for replay.
-    private final ArrayDeque<HttpContent> unsent = new ArrayDeque<>(4);
-    private final ArrayList<HttpContent> replay = new ArrayList<>(4);
-    private boolean replayable = true;
-    private long replayBytes;
     private boolean requestComplete;
     private long bytesIn;
 
-    // The current try.
-    private int attempt;
-    private Upstream upstream;
-    private UpstreamConnection connection;
-    private boolean waitingForConnection;
-    private boolean tryOpen;
-    private long tryStartNanos;
+    /** The try in progress, or null between tries. */
+    private Attempt attempt;
+    private Upstream lastUpstream;
     /** When the first try started: the circuit breaker measures the request from here to its response head. */
     private long firstTryNanos;
-    /** A gRPC response whose status comes in the trailers: the breaker is settled then, with this duration. */
-    private long grpcHeadNanos = -1;
-    private boolean sentAnything;
-    private boolean upstreamPausedByUs;
-    private Set<Upstream> tried = Set.of();
-    private ScheduledFuture<?> tryTimer;
+    private long upstreamNanos;
     private ScheduledFuture<?> routeTimer;
     private ScheduledFuture<?> backoffTimer;
     private ScheduledFuture<?> bodyTimer;
-    private long upstreamNanos;
-    private boolean tryOnReusedConnection;
-    private boolean raceReplayed;
-    private boolean freshConnection;
 
-    // The response.
     private boolean responseStarted;
     private boolean closeClientAfter;
     private int status;
@@ -138,36 +78,40 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     private String error;
     private boolean done;
 
-    Exchange(FrontendHandler frontend, Snapshot snapshot, Route route, HttpRequest request, String requestId,
-             String path, boolean clientKeepAlive) {
-        this.frontend = frontend;
-        this.client = frontend.ctx();
-        this.proxy = frontend.proxy();
+    Exchange(Downstream downstream, ProxyContext proxy, Snapshot snapshot, Route route, HttpRequest request,
+             String requestId, String path, boolean clientKeepAlive) {
+        this.downstream = downstream;
+        this.proxy = proxy;
         this.route = route;
         this.routeConfig = route.config();
-        this.retry = routeConfig.retry();
         this.cluster = route.pickCluster();
         this.request = request;
         this.requestId = requestId;
         this.path = path;
         this.clientKeepAlive = clientKeepAlive;
         this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
-        this.routePolicy = snapshot.policies(route);
-        this.guards = new RequestGuards(routePolicy, snapshot.policies(cluster));
-        this.view = new NettyRequestView(request, path, frontend.requestClientIp());
+        this.startNanos = proxy.clock().nanoTime();
+        this.startMillis = proxy.clock().currentTimeMillis();
+        var routePolicy = snapshot.policies(route);
+        this.admission = new Admission(routePolicy, snapshot.policies(cluster));
+        this.retry = new RetryState(routeConfig.retry(), routePolicy.backoff(), request.method().name(),
+                request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
+                admission);
+        this.view = new NettyRequestView(request, path, downstream.clientIp());
         this.upstreamUri = route.rewrite(request.uri());
-        this.upstreamHeaders = upstreamHeaders(request);
+        this.upstreamHeaders = UpstreamHeaders.of(request, upgradeRequested, downstream, requestId,
+                routeConfig.requestHeaders(), cluster);
     }
 
     boolean requestComplete() {
         return requestComplete;
     }
 
-    // ------------------------------------------------------------------ start and tries
+    // ------------------------------------------------------------------ admission and tries
 
     /**
      * @param expectContinue the client sent {@code Expect: 100-continue}: it gets its final status at
-     *     once if the request is refused here (rate limit, bulkhead, fault), else {@code 100 Continue}
+     *     once if the request is refused at admission, else {@code 100 Continue}
      */
     void start(boolean expectContinue) {
         if (!requestComplete && (HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request))) {
@@ -175,46 +119,20 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         }
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
-            routeTimer = client.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+            routeTimer = downstream.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
-        frontend.pause(FrontendHandler.PAUSE_CONNECTING);
-        RouteRateLimiter limiter = routePolicy.rateLimiter();
-        if (limiter != null) {
-            RateLimitDecision decision = limiter.tryAcquire(view);
-            extraResponseHeaders = new DefaultHttpHeaders()
-                    .set("RateLimit-Policy", limiter.policyHeader())
-                    .set("RateLimit", limiter.rateLimitHeader(decision));
-            if (!decision.allowed()) {
-                extraResponseHeaders.set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
-                proxy.metrics().rateLimited(route.name());
-                closeClientAfter = !requestComplete; // the body, if any, is not read
-                fail(LocalReply.RATE_LIMITED, "rate limit of route " + route.name() + " exceeded", null);
-                return;
-            }
-        }
-        // The breaker judges this request as a whole: one permission, settled once with its final outcome.
-        if (!guards.admitBreaker()) {
-            closeClientAfter = !requestComplete;
-            fail(LocalReply.CIRCUIT_OPEN, "the circuit breaker of cluster " + cluster.name() + " is open", null);
-            return;
-        }
-        if (!guards.admit()) {
-            closeClientAfter = !requestComplete;
-            fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-concurrent-requests ("
-                    + cluster.config().limits().maxConcurrentRequests() + ")", null);
-            return;
-        }
-        FaultInjection.Decision fault = proxy.faults().decide(route);
-        if (fault.abortStatus() > 0) {
+        downstream.pause(Downstream.PAUSE_CONNECTING);
+        Admission.Verdict verdict = admission.admit(route, cluster.name(), view, proxy.faults(), proxy.metrics());
+        if (!verdict.admitted()) {
             closeClientAfter = !requestComplete; // the body, if any, is not read
-            fail(LocalReply.FAULT_INJECTED, "fault injected by route " + route.name(), fault.abortStatus());
+            fail(verdict.refusal(), verdict.message(), verdict.statusOverride());
             return;
         }
         if (expectContinue && !requestComplete) {
-            frontend.sendContinue();
+            downstream.sendContinue();
         }
-        if (fault.delayNanos() > 0) {
-            backoffTimer = client.executor().schedule(this::startTry, fault.delayNanos(), TimeUnit.NANOSECONDS);
+        if (verdict.faultDelayNanos() > 0) {
+            backoffTimer = downstream.executor().schedule(this::startTry, verdict.faultDelayNanos(), TimeUnit.NANOSECONDS);
             return;
         }
         startTry();
@@ -224,515 +142,235 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         if (done) {
             return;
         }
-        attempt++;
-        HostSet hosts = cluster.hostSet();
-        Set<Upstream> avoid = upstream == null ? Set.of() : triedIncluding(upstream);
-        Upstream chosen = cluster.loadBalancer().choose(hosts, view, avoid);
+        int number = retry.nextAttempt();
+        Upstream chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, retry.avoid(lastUpstream));
         if (chosen == null) {
             // A reload may have retired this cluster between routing and this try (its upstreams now
             // draining): a request that has reached no upstream yet follows the reload.
             Cluster successor = proxy.snapshot().clusters().get(cluster.name());
             if (successor != null && successor != cluster) {
                 cluster = successor;
-                chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, Set.of());
+                chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, java.util.Set.of());
             }
         }
         if (chosen == null) {
-            fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), null);
+            fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
             return;
         }
-        upstream = chosen;
-        tryOpen = true;
-        sentAnything = false;
-        tryStartNanos = System.nanoTime();
+        lastUpstream = chosen;
+        Attempt next = new Attempt(this, proxy, downstream, admission, retry, cluster.name(), chosen, upgradeRequested);
+        attempt = next;
         if (firstTryNanos == 0) {
-            firstTryNanos = tryStartNanos;
+            firstTryNanos = proxy.clock().nanoTime();
         }
-        chosen.onRequestStart();
-        long perTry = retry.perTryTimeout().toNanos();
-        if (perTry > 0) {
-            tryTimer = client.executor().schedule(this::onTryTimeout, perTry, TimeUnit.NANOSECONDS);
-        }
-        waitingForConnection = true;
-        ConnectionPool pool = proxy.pools().forLoop(client.executor());
-        boolean fresh = freshConnection;
-        freshConnection = false;
-        boolean queued = pool.acquire(chosen, cluster.config(), fresh, this);
-        if (queued && !guards.enterPending()) {
-            pool.cancelWait(chosen, this);
-            waitingForConnection = false;
+        // The head is encoded as it is written (on this event loop), so every try reuses the same fields
+        // with its own attempt number.
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri,
+                upstreamHeaders.setInt(Headers.X_BULWARK_ATTEMPT, number));
+        if (!next.start(cluster.config(), routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
+                head)) {
             fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
-                    + cluster.config().limits().maxPendingRequests() + ")", null);
+                    + cluster.config().limits().maxPendingRequests() + ")", 0);
         }
-    }
-
-    private Set<Upstream> triedIncluding(Upstream last) {
-        if (tried.isEmpty()) {
-            tried = new HashSet<>(4);
-        }
-        tried.add(last);
-        return tried;
     }
 
     @Override
-    public void onAcquired(UpstreamConnection acquired) {
-        waitingForConnection = false;
-        guards.leavePending();
-        if (done || !tryOpen || acquired.upstream() != upstream) {
-            // The request gave up (timeout, client left) while the connection was being made.
-            acquired.release();
-            return;
-        }
-        connection = acquired;
-        tryOnReusedConnection = acquired.reused();
-        acquired.bind(this);
-        Channel ch = acquired.channel();
-        // The headers are encoded as the request is written (we are on the connection's event loop), so a
-        // retry can reuse the same headers object with a new attempt number.
-        HttpRequest upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri,
-                upstreamHeaders.setInt(Headers.X_BULWARK_ATTEMPT, attempt));
-        ch.write(upstreamRequest);
-        sentAnything = true;
-        HttpContent part;
-        while ((part = unsent.poll()) != null) {
-            ch.write(part);
-        }
-        ch.flush();
-        if (ch.isWritable()) {
+    public void onRequestWritten(Attempt a, Channel channel) {
+        if (channel.isWritable()) {
             // Back-pressure from an earlier try's connection no longer applies.
-            frontend.resume(FrontendHandler.PAUSE_CONNECTING | FrontendHandler.PAUSE_BACKPRESSURE);
+            downstream.resume(Downstream.PAUSE_CONNECTING | Downstream.PAUSE_BACKPRESSURE);
         } else {
-            frontend.pause(FrontendHandler.PAUSE_BACKPRESSURE);
-            frontend.resume(FrontendHandler.PAUSE_CONNECTING);
+            downstream.pause(Downstream.PAUSE_BACKPRESSURE);
+            downstream.resume(Downstream.PAUSE_CONNECTING);
         }
     }
 
+    /** Ends the current try's accounting (its connection, if still attached, is closed, never pooled). */
+    private void endTry() {
+        Attempt a = attempt;
+        attempt = null;
+        if (a != null) {
+            a.end();
+        }
+        admission.retryEnded();
+    }
+
+    private void scheduleRetry(long delay, boolean sentAnything) {
+        retry.rewind(sentAnything);
+        downstream.pause(Downstream.PAUSE_CONNECTING);
+        if (delay == 0) {
+            startTry();
+        } else {
+            backoffTimer = downstream.executor().schedule(this::startTry, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Nanoseconds left before the route timeout (effectively unbounded without one). */
+    private long remainingNanos() {
+        long timeout = routeConfig.timeout().toNanos();
+        return timeout <= 0 ? Long.MAX_VALUE : timeout - (proxy.clock().nanoTime() - startNanos);
+    }
+
     @Override
-    public void onAcquireFailed(Throwable cause, boolean connectFailure) {
-        waitingForConnection = false;
-        guards.leavePending();
-        if (done || !tryOpen) {
+    public void onTryFailed(Attempt a, TryOutcome outcome, Throwable cause) {
+        if (a != attempt || done) {
             return;
         }
-        tryFailed(Failure.CONNECT, cause);
+        error = outcome.failure().tag();
+        endTry();
+        long delay = responseStarted || upgradeRequested ? -1
+                : retry.plan(outcome, a.sentAnything(), null, remainingNanos());
+        if (delay >= 0) {
+            scheduleRetry(delay, a.sentAnything());
+            return;
+        }
+        String where = a.upstream().address();
+        String message = switch (outcome.failure()) {
+            case CONNECT_FAILURE -> "could not connect to " + where + describe(cause);
+            case RESET -> "upstream " + where + " closed the connection before responding";
+            case PROTOCOL_ERROR -> "upstream " + where + " sent a malformed response" + describe(cause);
+            case TIMEOUT -> "upstream " + where + " did not respond in time";
+        };
+        fail(LocalReply.of(outcome.failure()), message, 0);
+    }
+
+    @Override
+    public void onKeepAliveRace(Attempt a) {
+        if (a != attempt || done) {
+            return;
+        }
+        error = "keepalive_race";
+        endTry();
+        scheduleRetry(0, a.sentAnything());
+    }
+
+    private static String describe(Throwable cause) {
+        return cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage();
     }
 
     // ------------------------------------------------------------------ request body
 
     void onRequestContent(HttpContent content) {
-        int size = content.content().readableBytes();
-        bytesIn += size;
-        boolean last = content instanceof LastHttpContent;
-        if (last) {
+        bytesIn += content.content().readableBytes();
+        if (content instanceof LastHttpContent) {
             requestComplete = true;
             cancelBodyTimer();
         } else if (!done) {
             armBodyTimer();
         }
-        long max = frontend.listener().maxBodySize();
+        long max = downstream.listener().maxBodySize();
         if (max > 0 && bytesIn > max) {
             content.release();
             closeClientAfter = true;
-            fail(LocalReply.BODY_TOO_LARGE, "request body exceeds the limit of " + max + " bytes", null);
+            fail(LocalReply.BODY_TOO_LARGE, "request body exceeds the limit of " + max + " bytes", 0);
             return;
         }
         if (done) {
             content.release();
             return;
         }
-        HttpContent toSend = content;
-        if (replayable) {
-            if (replayBytes + size <= retry.bufferLimit()) {
-                replay.add(content);
-                replayBytes += size;
-                toSend = content.retainedDuplicate();
-            } else {
-                dropReplay();
-            }
-        }
-        if (connection != null) {
-            connection.channel().write(toSend);
-            if (!connection.channel().isWritable()) {
-                frontend.pause(FrontendHandler.PAUSE_BACKPRESSURE);
+        HttpContent toSend = retry.keep(content);
+        Channel ch = attempt == null ? null : attempt.channel();
+        if (ch != null) {
+            ch.write(toSend);
+            if (!ch.isWritable()) {
+                downstream.pause(Downstream.PAUSE_BACKPRESSURE);
             }
         } else {
-            unsent.add(toSend);
+            retry.queue(toSend);
         }
-    }
-
-    private void dropReplay() {
-        replayable = false;
-        for (HttpContent c : replay) {
-            c.release();
-        }
-        replay.clear();
-        replayBytes = 0;
     }
 
     void onClientReadComplete() {
-        if (connection != null) {
-            connection.channel().flush();
+        if (attempt != null) {
+            attempt.flush();
         }
     }
 
     void onClientWritabilityChanged(boolean writable) {
-        if (writable && upstreamPausedByUs && connection != null) {
-            upstreamPausedByUs = false;
-            connection.channel().config().setAutoRead(true);
-            connection.channel().read();
-        }
-    }
-
-    @Override
-    public void onUpstreamWritable(UpstreamConnection c) {
-        if (c == connection) {
-            frontend.resume(FrontendHandler.PAUSE_BACKPRESSURE);
+        if (writable && attempt != null) {
+            attempt.resumeUpstream();
         }
     }
 
     // ------------------------------------------------------------------ response
 
     @Override
-    public void onUpstreamResponse(UpstreamConnection c, HttpResponse response) {
-        if (c != connection || done) {
+    public void onResponseHead(Attempt a, HttpResponse response, TryOutcome outcome) {
+        if (a != attempt || done) {
             return;
         }
-        int code = response.status().code();
-        if (code == 101 && upgradeRequested) {
-            startTunnel(c, response);
-            return;
-        }
-        if (code >= 100 && code < 200) {
-            return; // other interim responses are not relayed; the final one follows
-        }
-        long latency = System.nanoTime() - tryStartNanos;
-        upstream.onResponse(code, latency);
-        proxy.metrics().upstreamTry(cluster.name(), upstream.address(), statusClass(code), latency);
-        cancelTryTimer();
-        if (code >= 400) {
-            long delay = planRetry(TryFailure.status(code), response.headers().get(HttpHeaderNames.RETRY_AFTER));
+        int code = outcome.status();
+        if (code >= 400 && !responseStarted && !upgradeRequested) {
+            long delay = retry.plan(outcome, a.sentAnything(), response.headers().get(HttpHeaderNames.RETRY_AFTER),
+                    remainingNanos());
             if (delay >= 0) {
                 error = "upstream_status_" + code;
                 endTry();
-                scheduleRetry(delay);
+                scheduleRetry(delay, a.sentAnything());
                 return;
             }
         }
         status = code;
-        settleBreaker(code, response.headers());
-        // The upstream's response object is ours and is not used again: its headers are edited in place
-        // rather than copied (a copy per response was the largest allocation on the hot path).
-        boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(response);
-        HttpResponse toClient = new DefaultHttpResponse(request.protocolVersion() == HttpVersion.HTTP_1_0
-                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, response.status(), response.headers());
-        prepareClientResponse(toClient, upstreamChunked);
+        admission.breakerHead(code, response.headers(), breakerNanos());
         responseStarted = true;
-        client.write(toClient);
+        boolean keepAlive = clientKeepAlive && !closeClientAfter && !proxy.draining();
+        if (!downstream.writeHead(response, requestId, admission.responseHeaders(), keepAlive)) {
+            closeClientAfter = true;
+        }
     }
 
-    /**
-     * The request's final response head: the breaker's verdict on it. A gRPC response carries its
-     * outcome in {@code grpc-status}: in the head when trailers-only, else in the trailers, where
-     * {@link #onUpstreamContent} settles it.
-     */
-    private void settleBreaker(int code, HttpHeaders headers) {
-        long sinceFirstTry = breakerNanos();
-        String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
-        if (code == 200 && contentType != null && contentType.startsWith("application/grpc")) {
-            String grpcStatus = headers.get(GRPC_STATUS);
-            if (grpcStatus == null) {
-                grpcHeadNanos = sinceFirstTry;
-                return;
-            }
-            settleGrpc(grpcStatus, sinceFirstTry);
+    @Override
+    public void onResponseBody(Attempt a, HttpContent part) {
+        if (a != attempt || done || !responseStarted) {
+            part.release();
             return;
         }
-        guards.breakerResponse(code, sinceFirstTry);
+        bytesOut += part.content().readableBytes();
+        boolean last = part instanceof LastHttpContent;
+        if (last) {
+            admission.breakerTrailers(((LastHttpContent) part).trailingHeaders());
+        }
+        downstream.writeBody(part);
+        if (last) {
+            downstream.flush();
+            upstreamNanos = a.elapsedNanos();
+            attempt = null;
+            a.completed(requestComplete && !retry.hasUnsent());
+            admission.retryEnded();
+            finish(!closeClientAfter);
+            return;
+        }
+        if (!downstream.isWritable()) {
+            a.pauseUpstream();
+        }
     }
 
-    private static final String GRPC_STATUS = "grpc-status";
+    @Override
+    public void onUpstreamReadComplete(Attempt a) {
+        if (responseStarted) {
+            downstream.flush();
+        }
+    }
 
-    private void settleGrpc(String grpcStatus, long nanos) {
-        int parsed;
-        try {
-            parsed = grpcStatus == null ? 13 : Integer.parseInt(grpcStatus.trim()); // no status: INTERNAL
-        } catch (NumberFormatException e) {
-            parsed = 13;
+    @Override
+    public void onResponseBroken(Attempt a) {
+        if (a != attempt || done) {
+            return;
         }
-        if (ClusterCircuitBreaker.isGrpcFailure(parsed)) {
-            guards.breakerFailure(nanos);
-        } else {
-            guards.breakerResponse(200, nanos);
-        }
+        // Bytes already went to the client: all we can do is not pretend the response was complete.
+        error = "upstream_reset_mid_response";
+        admission.breakerBroken();
+        endTry();
+        abortClient();
     }
 
     /** Nanoseconds from the first try (or from admission, if no try started) to now. */
     private long breakerNanos() {
-        return System.nanoTime() - (firstTryNanos != 0 ? firstTryNanos : startNanos);
+        return proxy.clock().nanoTime() - (firstTryNanos != 0 ? firstTryNanos : startNanos);
     }
 
-    private static final String[] STATUS_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
-
-    private static String statusClass(int code) {
-        int c = code / 100;
-        return c >= 0 && c < STATUS_CLASSES.length ? STATUS_CLASSES[c] : "other";
-    }
-
-    private void prepareClientResponse(HttpResponse toClient, boolean chunked) {
-        HttpHeaders h = toClient.headers();
-        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
-        Headers.stripHopByHop(h, false);
-        h.set(Headers.X_REQUEST_ID, requestId);
-        if (extraResponseHeaders != null) {
-            h.add(extraResponseHeaders);
-        }
-        boolean bodyless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
-        boolean http10Client = request.protocolVersion() == HttpVersion.HTTP_1_0;
-        if (!bodyless && !hasLength) {
-            if (http10Client) {
-                closeClientAfter = true; // body delimited by the connection close
-            } else if (chunked || !hasLength) {
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        } else if (bodyless && chunked && !http10Client) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        boolean keepAlive = clientKeepAlive && !closeClientAfter && !frontend.closeAfterResponse()
-                && !proxy.draining();
-        if (!keepAlive) {
-            closeClientAfter = true;
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (http10Client) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-    }
-
-    @Override
-    public void onUpstreamContent(UpstreamConnection c, HttpContent content) {
-        if (c != connection || done || !responseStarted) {
-            content.release();
-            return;
-        }
-        bytesOut += content.content().readableBytes();
-        boolean last = content instanceof LastHttpContent;
-        if (last && request.protocolVersion() == HttpVersion.HTTP_1_0 && closeClientAfter
-                && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
-            // HTTP/1.0 cannot carry trailers; keep the bytes, drop the trailer fields.
-            HttpContent plain = new io.netty.handler.codec.http.DefaultLastHttpContent(content.content().retain());
-            content.release();
-            content = plain;
-        }
-        if (last && grpcHeadNanos >= 0) {
-            settleGrpc(((LastHttpContent) content).trailingHeaders().get(GRPC_STATUS), grpcHeadNanos);
-        }
-        client.write(content);
-        if (last) {
-            responseComplete(c);
-            return;
-        }
-        if (!client.channel().isWritable() && !upstreamPausedByUs) {
-            upstreamPausedByUs = true;
-            c.channel().config().setAutoRead(false);
-        }
-    }
-
-    @Override
-    public void onUpstreamReadComplete(UpstreamConnection c) {
-        if (c == connection && responseStarted) {
-            client.flush();
-        }
-    }
-
-    private void responseComplete(UpstreamConnection c) {
-        client.flush();
-        boolean reusable = requestComplete && unsent.isEmpty();
-        if (upstreamPausedByUs) {
-            upstreamPausedByUs = false;
-            c.channel().config().setAutoRead(true);
-        }
-        upstreamNanos = System.nanoTime() - tryStartNanos;
-        connection = null;
-        endTry();
-        if (reusable) {
-            c.release();
-        } else {
-            c.discard();
-        }
-        finish(!closeClientAfter);
-    }
-
-    @Override
-    public void onUpstreamClosed(UpstreamConnection c, Throwable cause) {
-        if (c != connection || done) {
-            return;
-        }
-        connection = null;
-        if (responseStarted) {
-            // Bytes already went to the client: all we can do is not pretend the response was complete.
-            error = "upstream_reset_mid_response";
-            if (grpcHeadNanos >= 0) {
-                guards.breakerFailure(grpcHeadNanos); // a gRPC call that ends without its status failed
-            }
-            upstream.onLocalFailure(Upstream.LocalFailure.RESET, System.nanoTime() - tryStartNanos);
-            endTry();
-            abortClient();
-            return;
-        }
-        Failure failure = cause instanceof UpstreamConnection.UpstreamProtocolException ? Failure.PROTOCOL
-                : Failure.RESET;
-        tryFailed(failure, cause);
-    }
-
-    // ------------------------------------------------------------------ failures and retries
-
-    private void tryFailed(Failure failure, Throwable cause) {
-        long latency = System.nanoTime() - tryStartNanos;
-        Upstream failed = upstream;
-        if (failure == Failure.RESET && keepAliveRace()) {
-            // The upstream closed a pooled idle connection as we reused it: not the upstream failing.
-            raceReplayed = true;
-            error = "keepalive_race";
-            cancelTryTimer();
-            endTry();
-            attempt--; // the replay repeats the same attempt on a fresh connection
-            freshConnection = true;
-            proxy.metrics().retry(route.name(), "keepalive_race");
-            scheduleRetry(0);
-            return;
-        }
-        if (failed != null) {
-            failed.onLocalFailure(failure.kind, latency);
-            proxy.metrics().upstreamTry(cluster.name(), failed.address(), failure.tag, latency);
-        }
-        error = failure.tag;
-        cancelTryTimer();
-        endTry();
-        long delay = planRetry(TryFailure.of(failure.kind), null);
-        if (delay >= 0) {
-            scheduleRetry(delay);
-            return;
-        }
-        String where = failed == null ? cluster.name() : failed.address();
-        String message = switch (failure) {
-            case CONNECT -> "could not connect to " + where + describe(cause);
-            case RESET -> "upstream " + where + " closed the connection before responding";
-            case PROTOCOL -> "upstream " + where + " sent a malformed response" + describe(cause);
-            case TIMEOUT -> "upstream " + where + " did not respond in time";
-        };
-        fail(failure.reply, message, null);
-    }
-
-    private static String describe(Throwable cause) {
-        if (cause == null || cause.getMessage() == null) {
-            return "";
-        }
-        return ": " + cause.getMessage();
-    }
-
-    /**
-     * Whether a failed try is retried, and after how long (-1: not retried). The route's policy
-     * decides first ({@link RetryPolicy}: the condition is named in retry-on, tries are left, and a
-     * request that reached the upstream is re-sent only if its method is idempotent, or the route
-     * allows it, and its body is whole in the replay buffer). Never once a response byte went to the
-     * client. An upstream's Retry-After is honoured when it fits the route deadline. Last, the
-     * retry must fit the route's retry budget and the cluster's max-concurrent-retries; refusals
-     * are counted, and the client gets the failure as it is.
-     */
-    private long planRetry(TryFailure failure, String retryAfter) {
-        if (done || responseStarted || upgradeRequested) {
-            return -1;
-        }
-        RetryDecision decision = RetryPolicy.decide(retry, request.method().name(), failure, sentAnything,
-                replayable || !sentAnything, attempt);
-        if (!decision.retry()) {
-            return -1;
-        }
-        long remaining = remainingNanos();
-        long delay = routePolicy.backoff().delayNanos(attempt);
-        if (retryAfter != null) {
-            Backoff.RetryAfter wait = routePolicy.backoff().retryAfter(retryAfter, remaining);
-            switch (wait.action()) {
-                case DONT_RETRY -> {
-                    return -1;
-                }
-                case WAIT -> delay = wait.delayNanos();
-                case USE_BACKOFF -> { }
-            }
-        }
-        if (delay >= remaining) {
-            return -1;
-        }
-        switch (guards.admitRetry()) {
-            case BUDGET -> {
-                proxy.metrics().retryBudgetExhausted(route.name());
-                return -1;
-            }
-            case LIMIT -> {
-                proxy.metrics().retryLimitReached(cluster.name());
-                return -1;
-            }
-            case NONE -> { }
-        }
-        proxy.metrics().retry(route.name(), decision.reason());
-        return delay;
-    }
-
-    /**
-     * A reset before any response byte on a connection that served an earlier request is most
-     * likely the keep-alive race (the upstream closed the idle connection as it was reused). It is
-     * replayed once, on a fresh connection, without counting as a retry, when replaying is safe:
-     * an idempotent method or an {@code Idempotency-Key} header, and a body that is whole. A
-     * non-idempotent request without a key gets the 502, as Go's net/http does: it may have been
-     * processed, and a replay could do it twice.
-     */
-    private boolean keepAliveRace() {
-        if (raceReplayed || !tryOnReusedConnection || responseStarted || done || upgradeRequested) {
-            return false;
-        }
-        boolean safe = RetryPolicy.isIdempotent(request.method().name())
-                || request.headers().contains("idempotency-key");
-        return safe && (replayable || bytesIn == 0);
-    }
-
-    /** Nanoseconds left before the route timeout (effectively unbounded without one). */
-    private long remainingNanos() {
-        long timeout = routeConfig.timeout().toNanos();
-        return timeout <= 0 ? Long.MAX_VALUE : timeout - (System.nanoTime() - startNanos);
-    }
-
-    private void scheduleRetry(long delay) {
-        // Rebuild the body to send from the replay buffer (the failed try consumed its duplicates).
-        if (sentAnything) {
-            HttpContent c;
-            while ((c = unsent.poll()) != null) {
-                c.release();
-            }
-            for (HttpContent kept : replay) {
-                unsent.add(kept.retainedDuplicate());
-            }
-        }
-        frontend.pause(FrontendHandler.PAUSE_CONNECTING);
-        if (delay == 0) {
-            startTry();
-        } else {
-            backoffTimer = client.executor().schedule(this::startTry, delay, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void onTryTimeout() {
-        tryTimer = null;
-        if (done || !tryOpen || responseStarted) {
-            return;
-        }
-        UpstreamConnection c = connection;
-        connection = null;
-        if (c != null) {
-            c.discard();
-        } else if (waitingForConnection) {
-            proxy.pools().forLoop(client.executor()).cancelWait(upstream, this);
-        }
-        tryFailed(Failure.TIMEOUT, null);
-    }
+    // ------------------------------------------------------------------ timers
 
     private void onRouteTimeout() {
         routeTimer = null;
@@ -745,23 +383,21 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             abortClient();
             return;
         }
-        if (tryOpen && upstream != null) {
-            long latency = System.nanoTime() - tryStartNanos;
-            upstream.onLocalFailure(Upstream.LocalFailure.TIMEOUT, latency);
-            proxy.metrics().upstreamTry(cluster.name(), upstream.address(), "timeout", latency);
+        if (attempt != null) {
+            attempt.timedOutByRoute();
         }
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
-                + routeConfig.timeout().toMillis() + "ms", null);
+                + routeConfig.timeout().toMillis() + "ms", 0);
     }
 
     /** The body must keep coming: a stall of {@code listener.body-timeout} ends the request with 408. */
     private void armBodyTimer() {
-        long nanos = frontend.listener().bodyTimeout().toNanos();
+        long nanos = downstream.listener().bodyTimeout().toNanos();
         if (nanos <= 0) {
             return;
         }
         cancelBodyTimer();
-        bodyTimer = client.executor().schedule(this::onBodyTimeout, nanos, TimeUnit.NANOSECONDS);
+        bodyTimer = downstream.executor().schedule(this::onBodyTimeout, nanos, TimeUnit.NANOSECONDS);
     }
 
     private void cancelBodyTimer() {
@@ -779,71 +415,57 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         closeClientAfter = true;
         error = "body_timeout";
         fail(LocalReply.REQUEST_TIMEOUT, "request body stalled for "
-                + frontend.listener().bodyTimeout().toMillis() + "ms", null);
+                + downstream.listener().bodyTimeout().toMillis() + "ms", 0);
     }
 
-    private void cancelTryTimer() {
-        if (tryTimer != null) {
-            tryTimer.cancel(false);
-            tryTimer = null;
+    private void cancelRouteTimers() {
+        if (routeTimer != null) {
+            routeTimer.cancel(false);
+            routeTimer = null;
         }
-    }
-
-    /** Ends the current try's accounting; a connection still attached is closed, never pooled. */
-    private void endTry() {
-        cancelTryTimer();
-        guards.retryEnded();
-        UpstreamConnection c = connection;
-        connection = null;
-        if (c != null) {
-            c.discard();
-        }
-        if (waitingForConnection && upstream != null) {
-            proxy.pools().forLoop(client.executor()).cancelWait(upstream, this);
-            waitingForConnection = false;
-            guards.leavePending();
-        }
-        if (upstreamPausedByUs) {
-            upstreamPausedByUs = false;
-        }
-        if (tryOpen) {
-            tryOpen = false;
-            upstream.onRequestEnd();
+        if (backoffTimer != null) {
+            backoffTimer.cancel(false);
+            backoffTimer = null;
         }
     }
 
-    /** Answers with a local reply (if nothing was sent yet) and ends the exchange. */
-    private void fail(LocalReply reply, String message, Integer statusOverride) {
+    // ------------------------------------------------------------------ local replies and the end
+
+    /**
+     * Answers with a local reply (if nothing was sent yet) and ends the exchange.
+     *
+     * @param statusOverride a different status for the same code (a fault abort's), or 0
+     */
+    private void fail(LocalReply reply, String message, int statusOverride) {
         if (done) {
             return;
         }
         endTry();
         if (reply.upstreamFailure()) {
-            guards.breakerFailure(breakerNanos());
+            admission.breakerFailure(breakerNanos());
         } else {
-            guards.breakerRelease(); // a refusal or a client problem: not for the breaker to judge
+            admission.breakerRelease(); // a refusal or a client problem: not for the breaker to judge
         }
         if (responseStarted) {
             abortClient();
             return;
         }
         error = reply.code();
-        status = statusOverride != null ? statusOverride : reply.status();
+        status = statusOverride > 0 ? statusOverride : reply.status();
         proxy.metrics().localReply(reply.code());
-        FullHttpResponse response = reply.build(client.alloc(), request.protocolVersion(), message, requestId,
-                statusOverride == null ? 0 : statusOverride);
-        boolean keepAlive = clientKeepAlive && requestComplete && !closeClientAfter && !frontend.closeAfterResponse()
+        FullHttpResponse response = reply.build(downstream.alloc(), request.protocolVersion(), message, requestId,
+                statusOverride);
+        boolean keepAlive = clientKeepAlive && requestComplete && !closeClientAfter && !downstream.closeAfterResponse()
                 && !proxy.draining();
         if (!keepAlive) {
             closeClientAfter = true;
         }
-        HttpUtil.setKeepAlive(response, keepAlive);
-        if (extraResponseHeaders != null) {
-            response.headers().add(extraResponseHeaders);
+        if (admission.responseHeaders() != null) {
+            response.headers().add(admission.responseHeaders());
         }
         bytesOut = response.content().readableBytes();
         responseStarted = true;
-        client.writeAndFlush(response);
+        downstream.writeLocalReply(response, keepAlive);
         finish(keepAlive);
     }
 
@@ -855,13 +477,13 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
     void abortRequest(LocalReply reply, String message) {
         closeClientAfter = true;
         requestComplete = false;
-        fail(reply, message, null);
+        fail(reply, message, 0);
     }
 
     /** The client connection cannot carry a complete response any more: close it. */
     private void abortClient() {
         closeClientAfter = true;
-        client.close();
+        downstream.abort();
         finish(false);
     }
 
@@ -879,56 +501,25 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         finish(false);
     }
 
-    // ------------------------------------------------------------------ tunnel (WebSocket and other upgrades)
-
-    private void startTunnel(UpstreamConnection c, HttpResponse response) {
+    /** The upstream switched protocols (WebSocket): the connection becomes a byte tunnel. */
+    @Override
+    public void onUpgrade(Attempt a, HttpResponse response, Channel upstreamChannel) {
         status = 101;
-        cancelTryTimer();
-        cancelRouteTimer();
-        long latency = System.nanoTime() - tryStartNanos;
-        upstream.onResponse(101, latency);
-        guards.breakerResponse(101, breakerNanos());
+        cancelRouteTimers();
+        admission.breakerResponse(101, breakerNanos());
         HttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                 response.headers().copy());
         Headers.stripHopByHop(toClient.headers(), true);
         toClient.headers().set(Headers.X_REQUEST_ID, requestId);
         responseStarted = true;
-        connection = null;
-        client.writeAndFlush(toClient);
         done = true;
         cancelBodyTimer();
-        releaseBody();
-        guards.releaseAll();
-        if (tryOpen) {
-            tryOpen = false;
-            upstream.onRequestEnd();
-        }
+        retry.release();
+        attempt = null;
+        a.end();
+        admission.releaseAll();
         log();
-        frontend.becomeTunnel(c.channel());
-    }
-
-    // ------------------------------------------------------------------ completion
-
-    private void cancelRouteTimer() {
-        if (routeTimer != null) {
-            routeTimer.cancel(false);
-            routeTimer = null;
-        }
-        if (backoffTimer != null) {
-            backoffTimer.cancel(false);
-            backoffTimer = null;
-        }
-    }
-
-    private void releaseBody() {
-        HttpContent c;
-        while ((c = unsent.poll()) != null) {
-            c.release();
-        }
-        for (HttpContent kept : replay) {
-            kept.release();
-        }
-        replay.clear();
+        downstream.upgrade(toClient, upstreamChannel);
     }
 
     private void finish(boolean keepAlive) {
@@ -936,64 +527,25 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             return;
         }
         done = true;
-        cancelRouteTimer();
+        cancelRouteTimers();
         cancelBodyTimer();
-        releaseBody();
-        guards.releaseAll();
+        retry.release();
+        admission.releaseAll();
         log();
-        frontend.resume(FrontendHandler.PAUSE_CONNECTING | FrontendHandler.PAUSE_BACKPRESSURE);
-        frontend.onExchangeComplete(this, keepAlive && !closeClientAfter);
+        downstream.resume(Downstream.PAUSE_CONNECTING | Downstream.PAUSE_BACKPRESSURE);
+        downstream.complete(this, keepAlive && !closeClientAfter);
     }
 
     private void log() {
-        long nanos = System.nanoTime() - startNanos;
+        long nanos = proxy.clock().nanoTime() - startNanos;
         int code = status == 0 ? 499 : status;
         proxy.metrics().request(route.name(), cluster.name(), code, nanos);
         AccessLog accessLog = proxy.accessLog();
         if (accessLog.enabled()) {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
-                    route.name(), cluster.name(), upstream == null ? null : upstream.address(), attempt,
-                    nanos / 1e6, upstreamNanos / 1e6, bytesIn, bytesOut, status >= 400 || status == 0 ? error : null));
+                    route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
+                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, bytesIn, bytesOut,
+                    status >= 400 || status == 0 ? error : null));
         }
-    }
-
-    // ------------------------------------------------------------------ upstream request headers
-
-    private HttpHeaders upstreamHeaders(HttpRequest req) {
-        HttpHeaders h = req.headers().copy();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
-        String originalHost = req.headers().get(HttpHeaderNames.HOST);
-        List<String> priorForwardedFor = h.getAll(Headers.X_FORWARDED_FOR);
-        Headers.stripHopByHop(h, upgradeRequested);
-        if (chunked) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        String clientIp = frontend.clientIp();
-        String forwardedFor = priorForwardedFor.isEmpty() ? clientIp
-                : String.join(", ", priorForwardedFor) + ", " + clientIp;
-        h.set(Headers.X_FORWARDED_FOR, forwardedFor);
-        h.set(Headers.X_FORWARDED_PROTO, frontend.secure() ? "https" : "http");
-        if (originalHost != null) {
-            h.set(Headers.X_FORWARDED_HOST, originalHost);
-        } else {
-            h.remove(Headers.X_FORWARDED_HOST);
-        }
-        h.set(Headers.X_REQUEST_ID, requestId);
-        RouteConfig.HeaderRewrite rewrite = routeConfig.requestHeaders();
-        for (String name : rewrite.remove()) {
-            h.remove(name);
-        }
-        for (Map.Entry<String, String> e : rewrite.add().entrySet()) {
-            h.set(e.getKey(), e.getValue());
-        }
-        if (originalHost == null && req.protocolVersion() == HttpVersion.HTTP_1_0) {
-            // An HTTP/1.0 request may lack Host; HTTP/1.1 upstreams require one.
-            java.net.InetSocketAddress first = cluster.upstreams().isEmpty() ? null
-                    : cluster.upstreams().get(0).socketAddress();
-            if (first != null) {
-                h.set(HttpHeaderNames.HOST, first.getHostString() + ":" + first.getPort());
-            }
-        }
-        return h;
     }
 }

@@ -41,9 +41,9 @@ import java.util.concurrent.TimeUnit;
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Reasons reading from the client is paused; reading runs only when none holds. */
-    static final int PAUSE_PIPELINE = 1;
-    static final int PAUSE_BACKPRESSURE = 2;
-    static final int PAUSE_CONNECTING = 4;
+    static final int PAUSE_PIPELINE = Downstream.PAUSE_PIPELINE;
+    static final int PAUSE_BACKPRESSURE = Downstream.PAUSE_BACKPRESSURE;
+    static final int PAUSE_CONNECTING = Downstream.PAUSE_CONNECTING;
 
     private final ProxyContext proxy;
     private final ListenerConfig listener;
@@ -252,7 +252,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
-        current = new Exchange(this, snapshot, route, request, requestId, path, keepAlive);
+        current = new Exchange(new Http1Downstream(this, request.protocolVersion(), request.method()), proxy, snapshot,
+                route, request, requestId, path, keepAlive);
         proxy.exchangeStarted();
         current.start(expectContinue);
     }

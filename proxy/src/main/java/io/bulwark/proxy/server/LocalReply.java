@@ -54,6 +54,16 @@ public enum LocalReply {
         return code;
     }
 
+    /** The reply for a try that failed {@code kind} when no retry follows. */
+    public static LocalReply of(io.bulwark.routing.FailureKind kind) {
+        return switch (kind) {
+            case CONNECT_FAILURE -> UPSTREAM_CONNECT_FAILURE;
+            case RESET -> UPSTREAM_RESET;
+            case PROTOCOL_ERROR -> UPSTREAM_PROTOCOL_ERROR;
+            case TIMEOUT -> UPSTREAM_TIMEOUT;
+        };
+    }
+
     /**
      * Whether this reply reports the upstreams failing the request (after its retries): what the
      * cluster's circuit breaker records as a failed request. Every other local reply is a refusal

@@ -1,5 +1,7 @@
 package io.bulwark.proxy.server;
 
+import io.bulwark.routing.Clock;
+
 import io.bulwark.proxy.Snapshot;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
@@ -25,16 +27,29 @@ public final class ProxyContext {
     private final AtomicInteger tunnels = new AtomicInteger();
     private final FaultInjection faults = new FaultInjection();
     private final TlsContexts tls;
+    private final Clock clock;
     private volatile boolean draining;
 
     public ProxyContext(AtomicReference<Snapshot> snapshot, ConnectionPools pools, ProxyMetrics metrics,
                         AccessLog accessLog, ChannelGroup connections, TlsContexts tls) {
+        this(snapshot, pools, metrics, accessLog, connections, tls, Clock.SYSTEM);
+    }
+
+    /** @param clock the data plane's time: request durations and deadlines (timers run on the event loops) */
+    public ProxyContext(AtomicReference<Snapshot> snapshot, ConnectionPools pools, ProxyMetrics metrics,
+                        AccessLog accessLog, ChannelGroup connections, TlsContexts tls, Clock clock) {
+        this.clock = clock;
         this.tls = tls;
         this.snapshot = snapshot;
         this.pools = pools;
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.connections = connections;
+    }
+
+    /** The one clock the data plane reads (injected, so tests can drive it). */
+    public Clock clock() {
+        return clock;
     }
 
     /** The snapshot a new request routes with. */

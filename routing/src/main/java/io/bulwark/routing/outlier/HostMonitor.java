@@ -1,5 +1,6 @@
 package io.bulwark.routing.outlier;
 
+import io.bulwark.routing.FailureKind;
 import io.bulwark.routing.OutcomeListener;
 import io.bulwark.routing.Upstream;
 
@@ -72,10 +73,11 @@ final class HostMonitor implements OutcomeListener {
 
     /**
      * Local-origin failures count as gateway failures and as 5xx, as in Envoy without
-     * {@code split_external_local_origin_errors} (a connect failure or reset maps to 503, a timeout to 504).
+     * {@code split_external_local_origin_errors} (a connect failure, reset or protocol error maps to 503,
+     * a timeout to 504).
      */
     @Override
-    public void onLocalFailure(Upstream.LocalFailure kind) {
+    public void onLocalFailure(FailureKind kind) {
         Bucket b = bucket;
         b.requests.increment();
         b.failures.increment();

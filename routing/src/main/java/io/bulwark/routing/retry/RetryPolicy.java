@@ -1,5 +1,8 @@
 package io.bulwark.routing.retry;
 
+import io.bulwark.routing.FailureKind;
+import io.bulwark.routing.TryOutcome;
+
 import io.bulwark.config.RetryConfig;
 import io.bulwark.config.RetryConfig.RetryOn;
 
@@ -15,7 +18,8 @@ import java.util.Set;
  * Each retry-on name covers exactly what it says:
  * <ul>
  * <li>{@code connect-failure}, {@code reset}, {@code timeout} (the per-try timeout): the local
- *     failures, each only by its own name. This differs from Envoy, whose {@code 5xx} and
+ *     failures, each only by its own name; a protocol error (a malformed response head) is retried
+ *     under {@code reset}, since to the client it is the same: no usable response. This differs from Envoy, whose {@code 5xx} and
  *     {@code gateway-error} also cover resets and connect failures; here the contract's default
  *     {@code [connect-failure, reset, gateway-error]} lists them separately.</li>
  * <li>{@code retriable-status}: a status in {@code retriable-status};
@@ -58,20 +62,20 @@ public final class RetryPolicy {
 
     /**
      * @param method the request's method, upper case
-     * @param failure how the try failed
+     * @param failure how the try failed: a {@link FailureKind}, or the upstream's status
      * @param requestSent whether any of the request may have reached the upstream (ignored, as
      *     false, for a connect failure)
      * @param bodyReplayable whether the whole request body can be sent again (true without a body)
      * @param attempt the number of the try that failed: 1 for the first try, 2 for the first retry
      *     (the {@code x-bulwark-attempt} it carried)
      */
-    public RetryDecision decide(String method, TryFailure failure, boolean requestSent, boolean bodyReplayable,
+    public RetryDecision decide(String method, TryOutcome failure, boolean requestSent, boolean bodyReplayable,
                                 int attempt) {
         return decide(config, method, failure, requestSent, bodyReplayable, attempt);
     }
 
-    /** {@link #decide(String, TryFailure, boolean, boolean, int)} for a given config. */
-    public static RetryDecision decide(RetryConfig config, String method, TryFailure failure, boolean requestSent,
+    /** {@link #decide(String, TryOutcome, boolean, boolean, int)} for a given config. */
+    public static RetryDecision decide(RetryConfig config, String method, TryOutcome failure, boolean requestSent,
                                        boolean bodyReplayable, int attempt) {
         String reason = condition(config, failure);
         if (reason == null) {
@@ -80,7 +84,7 @@ public final class RetryPolicy {
         if (attempt > config.maxRetries()) {
             return RetryDecision.refuse(RETRIES_EXHAUSTED);
         }
-        boolean sent = requestSent && failure.kind() != TryFailure.Kind.CONNECT_FAILURE;
+        boolean sent = requestSent && failure.failure() != FailureKind.CONNECT_FAILURE;
         if (sent && !config.retryNonIdempotent() && !isIdempotent(method)) {
             return RetryDecision.refuse(NON_IDEMPOTENT);
         }
@@ -91,13 +95,15 @@ public final class RetryPolicy {
     }
 
     /** The retry-on condition {@code failure} meets, as a reason tag; null when none is configured. */
-    static String condition(RetryConfig config, TryFailure failure) {
+    static String condition(RetryConfig config, TryOutcome failure) {
+        if (failure.answered()) {
+            return statusCondition(config, failure.status());
+        }
         Set<RetryOn> on = config.retryOn();
-        return switch (failure.kind()) {
+        return switch (failure.failure()) {
             case CONNECT_FAILURE -> on.contains(RetryOn.CONNECT_FAILURE) ? CONNECT_FAILURE : null;
-            case RESET -> on.contains(RetryOn.RESET) ? RESET : null;
+            case RESET, PROTOCOL_ERROR -> on.contains(RetryOn.RESET) ? RESET : null;
             case TIMEOUT -> on.contains(RetryOn.TIMEOUT) ? TIMEOUT : null;
-            case STATUS -> statusCondition(config, failure.status());
         };
     }
 

@@ -2,7 +2,7 @@ package io.bulwark.routing.outlier;
 
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
-import io.bulwark.routing.Upstream.LocalFailure;
+import io.bulwark.routing.FailureKind;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -61,7 +61,7 @@ class ConsecutiveFailureTest {
         Upstream u = f.host(1);
 
         respond(u, 500, 2);
-        fail(u, LocalFailure.CONNECT_FAILURE);
+        fail(u, FailureKind.CONNECT_FAILURE);
         u.onLocalFailure(1_000_000); // the kind-less variant counts too (as a reset)
         assertThat(u.outlier()).isEmpty();
         respond(u, 500, 1);
@@ -75,9 +75,9 @@ class ConsecutiveFailureTest {
         f.build();
         Upstream u = f.host(1);
 
-        fail(u, LocalFailure.CONNECT_FAILURE);
-        fail(u, LocalFailure.RESET);
-        fail(u, LocalFailure.TIMEOUT);
+        fail(u, FailureKind.CONNECT_FAILURE);
+        fail(u, FailureKind.RESET);
+        fail(u, FailureKind.TIMEOUT);
         respond(u, 502, 1);
         assertThat(u.outlier()).isEmpty();
         respond(u, 503, 1);
@@ -95,7 +95,7 @@ class ConsecutiveFailureTest {
         respond(u, 502, 4);
         assertThat(u.outlier()).isEmpty();
 
-        fail(u, LocalFailure.TIMEOUT);
+        fail(u, FailureKind.TIMEOUT);
         assertThat(u.outlier()).isPresent();
     }
 

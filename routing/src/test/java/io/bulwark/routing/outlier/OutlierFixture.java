@@ -1,5 +1,6 @@
 package io.bulwark.routing.outlier;
 
+import io.bulwark.routing.FailureKind;
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.OutlierDetectionConfig;
 import io.bulwark.config.OutlierDetectionConfig.FailurePercentageConfig;
@@ -74,7 +75,7 @@ final class OutlierFixture {
         }
     }
 
-    static void fail(Upstream u, Upstream.LocalFailure kind) {
+    static void fail(Upstream u, FailureKind kind) {
         u.onRequestStart();
         u.onLocalFailure(kind, 1_000_000);
         u.onRequestEnd();

@@ -1,0 +1,262 @@
+package io.bulwark.proxy.server;
+
+import io.bulwark.proxy.Policies;
+import io.bulwark.proxy.metrics.ProxyMetrics;
+import io.bulwark.proxy.retry.RetryPermits;
+import io.bulwark.routing.Route;
+import io.bulwark.routing.RequestView;
+import io.bulwark.routing.limits.Permit;
+import io.bulwark.routing.ratelimit.RateLimitDecision;
+import io.bulwark.routing.ratelimit.RouteRateLimiter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+
+import java.util.Optional;
+
+/**
+ * Admission of one request, and the permits it then holds from the resilience layers, taken and
+ * given back in one place so none can leak.
+ *
+ * <h2>Order</h2>
+ * {@link #admit} runs once per request, before its first try, in this order, each step refusing
+ * at once with its own reply:
+ * <ol>
+ * <li><b>rate limit</b> of the route (429 {@code rate_limited}) — first, so a flood costs the least
+ *     and never touches the layers below;</li>
+ * <li><b>circuit breaker</b> of the cluster (503 {@code circuit_open}) — one permission per request,
+ *     settled exactly once with the request's final outcome, or released unrecorded when the
+ *     outcome is not the upstreams' doing;</li>
+ * <li><b>bulkhead</b> of the cluster, {@code max-concurrent-requests} (503 {@code overloaded}) — and
+ *     the request counts towards the route's retry budget from here;</li>
+ * <li><b>fault injection</b> of the route (the configured abort status, or a delay).</li>
+ * </ol>
+ * Later, per try: {@code max-pending-requests} while waiting for a pooled connection, and per retry
+ * the retry budget and {@code max-concurrent-retries} ({@link RetryPermits}).
+ *
+ * <p>Confined to the request's event loop.
+ */
+final class Admission implements RetryPermits {
+
+    /**
+     * The answer of {@link #admit}.
+     *
+     * @param refusal the local reply to answer with, or null when admitted
+     * @param message the reply's message
+     * @param statusOverride a fault abort's configured status, or 0
+     * @param faultDelayNanos an injected delay before the first try (admitted requests)
+     */
+    record Verdict(LocalReply refusal, String message, int statusOverride, long faultDelayNanos) {
+        static final Verdict ADMITTED = new Verdict(null, null, 0, 0);
+
+        boolean admitted() {
+            return refusal == null;
+        }
+    }
+
+    private final Policies.Route route;
+    private final Policies.Cluster cluster;
+    /** The rate-limit fields of the response ({@code RateLimit}, {@code RateLimit-Policy}, {@code Retry-After}), or null. */
+    private HttpHeaders responseHeaders;
+    private Permit request;
+    private Permit budgetRequest;
+    private Permit pending;
+    private Permit retryBudget;
+    private Permit retryLimit;
+    private boolean breakerHeld;
+
+    Admission(Policies.Route route, Policies.Cluster cluster) {
+        this.route = route;
+        this.cluster = cluster;
+    }
+
+    /** Runs the admission steps in their order (see the class comment). */
+    Verdict admit(Route routing, String clusterName, RequestView view, FaultInjection faults, ProxyMetrics metrics) {
+        RouteRateLimiter limiter = route.rateLimiter();
+        if (limiter != null) {
+            RateLimitDecision decision = limiter.tryAcquire(view);
+            responseHeaders = new DefaultHttpHeaders()
+                    .set("RateLimit-Policy", limiter.policyHeader())
+                    .set("RateLimit", limiter.rateLimitHeader(decision));
+            if (!decision.allowed()) {
+                responseHeaders.set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                metrics.rateLimited(routing.name());
+                return new Verdict(LocalReply.RATE_LIMITED, "rate limit of route " + routing.name() + " exceeded", 0, 0);
+            }
+        }
+        if (!admitBreaker()) {
+            return new Verdict(LocalReply.CIRCUIT_OPEN, "the circuit breaker of cluster " + clusterName + " is open",
+                    0, 0);
+        }
+        if (!admitRequest()) {
+            return new Verdict(LocalReply.OVERLOADED, "cluster " + clusterName + " is at max-concurrent-requests ("
+                    + cluster.limits().config().maxConcurrentRequests() + ")", 0, 0);
+        }
+        FaultInjection.Decision fault = faults.decide(routing);
+        if (fault.abortStatus() > 0) {
+            return new Verdict(LocalReply.FAULT_INJECTED, "fault injected by route " + routing.name(),
+                    fault.abortStatus(), 0);
+        }
+        return fault.delayNanos() > 0 ? new Verdict(null, null, 0, fault.delayNanos()) : Verdict.ADMITTED;
+    }
+
+    /** Fields the response gets from admission (the rate-limit headers), or null. */
+    HttpHeaders responseHeaders() {
+        return responseHeaders;
+    }
+
+    /** Takes a request slot of the cluster's bulkhead; false when it is full (503 overloaded). */
+    private boolean admitRequest() {
+        Optional<Permit> p = cluster.limits().tryAcquireRequest();
+        if (p.isEmpty()) {
+            return false;
+        }
+        request = p.get();
+        budgetRequest = route.budget().onRequestStart();
+        return true;
+    }
+
+    /**
+     * The circuit breaker's permission for this request (all its tries); false when it is open
+     * (503 circuit_open).
+     */
+    private boolean admitBreaker() {
+        breakerHeld = cluster.breaker().tryAcquire();
+        return breakerHeld;
+    }
+
+    /** Whether the breaker's permission is still waiting for the request's outcome. */
+    boolean breakerUnsettled() {
+        return breakerHeld;
+    }
+
+    /** A gRPC response whose status comes in its trailers: the time to its head, to settle with then. */
+    private long grpcHeadNanos = -1;
+
+    private static final String GRPC_STATUS = "grpc-status";
+
+    /**
+     * The request's final response head, {@code nanos} after its first try started: the breaker's
+     * verdict on the request. A gRPC response carries its outcome in {@code grpc-status}: in the head
+     * when trailers-only, else in the trailers ({@link #breakerTrailers}).
+     */
+    void breakerHead(int status, HttpHeaders headers, long nanos) {
+        String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
+        if (status == 200 && contentType != null && contentType.startsWith("application/grpc")) {
+            String grpcStatus = headers.get(GRPC_STATUS);
+            if (grpcStatus == null) {
+                grpcHeadNanos = nanos;
+            } else {
+                breakerGrpc(grpcStatus, nanos);
+            }
+            return;
+        }
+        breakerResponse(status, nanos);
+    }
+
+    /** The response's trailers: a gRPC status deferred from the head is settled now. */
+    void breakerTrailers(HttpHeaders trailers) {
+        if (grpcHeadNanos >= 0) {
+            breakerGrpc(trailers.get(GRPC_STATUS), grpcHeadNanos);
+        }
+    }
+
+    /** The response broke off after its head: a gRPC call that ends without its status failed. */
+    void breakerBroken() {
+        if (grpcHeadNanos >= 0) {
+            breakerFailure(grpcHeadNanos);
+        }
+    }
+
+    private void breakerGrpc(String grpcStatus, long nanos) {
+        int parsed;
+        try {
+            parsed = grpcStatus == null ? 13 : Integer.parseInt(grpcStatus.trim()); // no status: INTERNAL
+        } catch (NumberFormatException e) {
+            parsed = 13;
+        }
+        if (io.bulwark.routing.circuit.ClusterCircuitBreaker.isGrpcFailure(parsed)) {
+            breakerFailure(nanos);
+        } else {
+            breakerResponse(200, nanos);
+        }
+    }
+
+    /** The request's final response head, {@code nanos} after its first try started. */
+    void breakerResponse(int status, long nanos) {
+        if (breakerHeld) {
+            breakerHeld = false;
+            cluster.breaker().onResponse(status, nanos);
+        }
+    }
+
+    /** The upstreams failed the request after its retries (or gave a failing gRPC status). */
+    void breakerFailure(long nanos) {
+        if (breakerHeld) {
+            breakerHeld = false;
+            cluster.breaker().onLocalFailure(nanos);
+        }
+    }
+
+    /** The request ended in a way that is not the upstreams' doing: the permission goes back unrecorded. */
+    void breakerRelease() {
+        if (breakerHeld) {
+            breakerHeld = false;
+            cluster.breaker().releasePermission();
+        }
+    }
+
+    /** Waiting for a pooled connection counts against max-pending-requests; false when that is full. */
+    boolean enterPending() {
+        Optional<Permit> p = cluster.limits().tryAcquirePending();
+        p.ifPresent(x -> pending = x);
+        return p.isPresent();
+    }
+
+    void leavePending() {
+        pending = close(pending);
+    }
+
+    /**
+     * Room for one more retry: the route's retry budget and the cluster's max-concurrent-retries.
+     * Held until the retry's try ends ({@link #retryEnded()}).
+     */
+    @Override
+    public Refusal admitRetry() {
+        Optional<Permit> budget = route.budget().tryAcquireRetry();
+        if (budget.isEmpty()) {
+            return Refusal.BUDGET;
+        }
+        Optional<Permit> limit = cluster.limits().tryAcquireRetry();
+        if (limit.isEmpty()) {
+            budget.get().close();
+            return Refusal.LIMIT;
+        }
+        retryEnded();
+        retryBudget = budget.get();
+        retryLimit = limit.get();
+        return Refusal.NONE;
+    }
+
+    @Override
+    public void retryEnded() {
+        retryBudget = close(retryBudget);
+        retryLimit = close(retryLimit);
+    }
+
+    /** Everything back, at the end of the request (idempotent). */
+    void releaseAll() {
+        breakerRelease();
+        retryEnded();
+        pending = close(pending);
+        request = close(request);
+        budgetRequest = close(budgetRequest);
+    }
+
+    private static Permit close(Permit p) {
+        if (p != null) {
+            p.close();
+        }
+        return null;
+    }
+}
