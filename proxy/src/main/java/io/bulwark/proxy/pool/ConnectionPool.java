@@ -2,14 +2,11 @@ package io.bulwark.proxy.pool;
 
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.routing.Upstream;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslHandler;
@@ -165,15 +162,8 @@ public final class ConnectionPool {
     private void connect(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
         UpstreamConnection connection = new UpstreamConnection(this, upstream);
         boolean tls = cluster.tls();
-        Bootstrap bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(pools.transport().socketChannelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        Math.max(1, cluster.connectTimeout().toMillis())))
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .handler(new ChannelInitializer<Channel>() {
+        ChannelFuture future = pools.connector().connect(loop, upstream.socketAddress(), cluster.connectTimeout(),
+                new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
@@ -184,7 +174,6 @@ public final class ConnectionPool {
                         p.addLast("upstream", connection);
                     }
                 });
-        ChannelFuture future = bootstrap.connect(upstream.socketAddress());
         future.channel().closeFuture().addListener(f -> onClosed(upstream));
         future.addListener(f -> {
             if (!f.isSuccess()) {

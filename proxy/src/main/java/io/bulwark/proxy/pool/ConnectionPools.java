@@ -2,7 +2,13 @@ package io.bulwark.proxy.pool;
 
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Upstream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
 import io.netty.channel.EventLoopGroup;
 import io.bulwark.proxy.tls.TlsContexts;
 import io.netty.util.concurrent.EventExecutor;
@@ -30,12 +36,27 @@ public final class ConnectionPools {
     private final ConcurrentHashMap<Upstream, AtomicInteger> waitingFor = new ConcurrentHashMap<>();
     private final Function<Upstream, Duration> idleTimeouts;
     private final TlsContexts tls;
+    private final Connector connector;
+
+    /** Opens one connection to an upstream on a loop; the pool adds the handlers through {@code initializer}. */
+    @FunctionalInterface
+    public interface Connector {
+        ChannelFuture connect(EventLoop loop, InetSocketAddress address, Duration connectTimeout,
+                              ChannelHandler initializer);
+    }
 
     /**
      * @param idleTimeouts the pool idle timeout of an upstream's cluster
      */
     public ConnectionPools(EventLoopGroup group, Transport transport, Function<Upstream, Duration> idleTimeouts,
                            TlsContexts tls) {
+        this(group, transport, idleTimeouts, tls, sockets(transport));
+    }
+
+    /** With another way to open connections (tests hand out embedded channels). */
+    public ConnectionPools(EventLoopGroup group, Transport transport, Function<Upstream, Duration> idleTimeouts,
+                           TlsContexts tls, Connector connector) {
+        this.connector = connector;
         this.tls = tls;
         this.transport = transport;
         this.idleTimeouts = idleTimeouts;
@@ -47,6 +68,24 @@ public final class ConnectionPools {
     }
 
     /** The pool of the given event loop (the one the downstream connection lives on). */
+    /** TCP connections through {@code transport}, with the proxy's socket options. */
+    static Connector sockets(Transport transport) {
+        return (loop, address, connectTimeout, initializer) -> new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        Math.max(1, connectTimeout.toMillis())))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .handler(initializer)
+                .connect(address);
+    }
+
+    Connector connector() {
+        return connector;
+    }
+
     public ConnectionPool forLoop(EventExecutor loop) {
         ConnectionPool pool = byLoop.get(loop);
         if (pool == null) {
