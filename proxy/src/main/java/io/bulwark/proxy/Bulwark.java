@@ -1,5 +1,7 @@
 package io.bulwark.proxy;
 
+import io.bulwark.routing.Snapshot;
+
 import io.bulwark.admin.AdminApi;
 import io.bulwark.admin.AdminServer;
 import io.bulwark.admin.EventLog;
@@ -155,8 +157,7 @@ public final class Bulwark implements AutoCloseable {
     private void trackMeters() {
         Snapshot current = snapshot.get();
         resilienceMetrics.track(current.clusters().values());
-        resilienceMetrics.trackBreakers(current.clusterPolicies().values().stream().map(Policies.Cluster::breaker)
-                .toList());
+        resilienceMetrics.trackBreakers(current.clusters().values().stream().map(Cluster::breaker).toList());
     }
 
     /** The admin API's view of this proxy. */
@@ -188,14 +189,14 @@ public final class Bulwark implements AutoCloseable {
 
         @Override
         public ClusterCircuitBreaker circuitBreaker(Cluster cluster) {
-            Policies.Cluster p = snapshot.get().policies(cluster);
-            return p == null ? null : p.breaker();
+            Cluster current = snapshot.get().clusters().get(cluster.name());
+            return current == null ? null : current.breaker();
         }
 
         @Override
         public ClusterLimits limits(Cluster cluster) {
-            Policies.Cluster p = snapshot.get().policies(cluster);
-            return p == null ? null : p.limits();
+            Cluster current = snapshot.get().clusters().get(cluster.name());
+            return current == null ? null : current.limits();
         }
 
         @Override

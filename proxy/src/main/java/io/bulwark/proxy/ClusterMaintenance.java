@@ -1,5 +1,7 @@
 package io.bulwark.proxy;
 
+import io.bulwark.routing.Snapshot;
+
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Clock;
 import org.slf4j.Logger;

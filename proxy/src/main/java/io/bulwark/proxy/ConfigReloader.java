@@ -1,5 +1,7 @@
 package io.bulwark.proxy;
 
+import io.bulwark.routing.Snapshot;
+
 import io.bulwark.admin.ProxyControl.ReloadResult;
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ConfigLoader;

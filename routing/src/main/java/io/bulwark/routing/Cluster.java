@@ -1,5 +1,9 @@
 package io.bulwark.routing;
 
+import io.bulwark.routing.circuit.ClusterCircuitBreaker;
+import io.bulwark.routing.circuit.Transition;
+import io.bulwark.routing.limits.ClusterLimits;
+
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.EndpointConfig;
 import io.bulwark.routing.lb.LoadBalancer;
@@ -17,11 +21,15 @@ import java.util.Map;
 
 /**
  * A cluster at run time: its upstreams (one per resolved endpoint address), the current
- * {@link HostSet} snapshot balancers read, one load balancer per event-loop thread, and the
- * {@link OutlierDetector} that watches the upstreams' outcomes. {@link #tick()} must be called every
+ * {@link HostSet} snapshot balancers read, one load balancer per event-loop thread, the
+ * {@link OutlierDetector} that watches the upstreams' outcomes, and the layers that protect the
+ * cluster as a whole — its circuit breaker and its bulkhead limits, which a reload carries over
+ * to the cluster of the same name ({@link #adoptPolicies}) as it carries ejections over. {@link #tick()} must be called every
  * {@link #tickInterval()} (the outlier-detection interval) by the proxy's timer.
  */
 public final class Cluster {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Cluster.class);
 
     /** Resolves a hostname to all its addresses; blocking, so only ever called off the event loops. */
     @FunctionalInterface
@@ -35,6 +43,8 @@ public final class Cluster {
     private final EventSink events;
     private final Clock clock;
     private final OutlierDetector outlierDetector;
+    private ClusterCircuitBreaker breaker;
+    private ClusterLimits limits;
     private final ThreadLocal<LoadBalancer> loadBalancers;
     private volatile List<Upstream> upstreams = List.of();
     private volatile HostSet hostSet = HostSet.EMPTY;
@@ -58,6 +68,55 @@ public final class Cluster {
         this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events);
         this.events = events;
+        this.breaker = new ClusterCircuitBreaker(config.name(), config.circuitBreaker(), clock);
+        this.breaker.onTransition(t -> publishTransition(events, t));
+        this.breaker.watchEligible(this::eligibleCount);
+        this.limits = new ClusterLimits(config.limits());
+    }
+
+    /**
+     * Takes over the circuit breaker and the bulkhead of the cluster this one replaces on a reload
+     * (same name, changed config): the breaker in its state (reconfigured if its settings changed,
+     * with its listeners), the limits with their requests in flight. Call before the new cluster
+     * is published.
+     */
+    public void adoptPolicies(Cluster previous) {
+        this.breaker = previous.breaker.reconfigured(config.circuitBreaker());
+        this.breaker.watchEligible(this::eligibleCount);
+        previous.limits.reconfigure(config.limits());
+        this.limits = previous.limits;
+    }
+
+    /** The cluster's circuit breaker: one permission per request, judged on its final outcome. */
+    public ClusterCircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** The cluster's bulkhead: requests, pending requests and retries in flight. */
+    public ClusterLimits limits() {
+        return limits;
+    }
+
+    private int eligibleCount() {
+        int n = 0;
+        for (Upstream u : hostSet.all()) {
+            if (u.eligible()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static void publishTransition(EventSink events, Transition t) {
+        events.publish(t.toEvent());
+        if (t.openedWithEligibleUpstreams()) {
+            LOG.warn("circuit breaker of cluster {} opened while {} upstream(s) were eligible: {} of {} requests in "
+                            + "the window failed ({}%), {} slow ({}%); every request of the cluster is refused "
+                            + "until wait-in-open has passed",
+                    t.cluster(), t.eligibleUpstreams(), t.failedCalls(), t.calls(), Math.round(t.failureRate()),
+                    t.slowCalls(), Math.round(t.slowCallRate()));
+            events.publish(t.toOpenWithEligibleEvent());
+        }
     }
 
     public String name() {

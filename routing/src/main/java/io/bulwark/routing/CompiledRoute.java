@@ -58,14 +58,16 @@ final class CompiledRoute implements Route {
     private final String[] headerValues;
 
     private final Cluster[] clusters;
+    private final RoutePolicies policies;
     private final int[] cumulativeWeights;
 
     private final String prefixRewrite;
     /** The prefix {@link #rewrite} replaces: the configured path-prefix as written ("/" stays "/"). */
     private final String rewrittenPrefix;
 
-    CompiledRoute(RouteConfig config, Map<String, Cluster> clustersByName) {
+    CompiledRoute(RouteConfig config, Map<String, Cluster> clustersByName, RoutePolicies policies) {
         this.config = config;
+        this.policies = policies;
         RouteMatch match = config.match();
 
         RouteMatch.PathMatch path = match.path();
@@ -229,5 +231,10 @@ final class CompiledRoute implements Route {
     @Override
     public String toString() {
         return "Route[" + config.name() + "]";
+    }
+
+    @Override
+    public RoutePolicies policies() {
+        return policies;
     }
 }

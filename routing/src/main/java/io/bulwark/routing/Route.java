@@ -20,4 +20,7 @@ public interface Route {
      * by {@code prefix-rewrite} when the route has one; unchanged otherwise.
      */
     String rewrite(String pathAndQuery);
+
+    /** The route's rate limit, retry budget and backoff, carried over by a reload. */
+    RoutePolicies policies();
 }

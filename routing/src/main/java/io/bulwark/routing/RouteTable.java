@@ -27,11 +27,33 @@ public final class RouteTable {
      *     invalid regex (config validation reports both earlier, with the config path)
      */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Cluster> clusters) {
+        return compile(routes, clusters, Clock.SYSTEM, null);
+    }
+
+    /**
+     * Compiles {@code routes}; each route's policies (rate limit, retry budget) carry over from the
+     * route of the same name in {@code previous} (null at start).
+     */
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Cluster> clusters, Clock clock,
+                                     RouteTable previous) {
         CompiledRoute[] compiled = new CompiledRoute[routes.size()];
         for (int i = 0; i < compiled.length; i++) {
-            compiled[i] = new CompiledRoute(routes.get(i), clusters);
+            RouteConfig config = routes.get(i);
+            Route before = previous == null ? null : previous.route(config.name());
+            compiled[i] = new CompiledRoute(config, clusters,
+                    RoutePolicies.build(config, clock, before == null ? null : before.policies()));
         }
         return new RouteTable(compiled);
+    }
+
+    /** The route named {@code name}, or null. */
+    public Route route(String name) {
+        for (CompiledRoute route : routes) {
+            if (route.name().equals(name)) {
+                return route;
+            }
+        }
+        return null;
     }
 
     /** The first matching route, or null (the proxy answers 404 no_route). Allocation-free. */

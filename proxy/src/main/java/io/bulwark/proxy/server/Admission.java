@@ -1,9 +1,10 @@
 package io.bulwark.proxy.server;
 
-import io.bulwark.proxy.Policies;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.retry.RetryPermits;
+import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
+import io.bulwark.routing.RoutePolicies;
 import io.bulwark.routing.RequestView;
 import io.bulwark.routing.limits.Permit;
 import io.bulwark.routing.ratelimit.RateLimitDecision;
@@ -54,8 +55,8 @@ final class Admission implements RetryPermits {
         }
     }
 
-    private final Policies.Route route;
-    private final Policies.Cluster cluster;
+    private final RoutePolicies route;
+    private final Cluster cluster;
     /** The rate-limit fields of the response ({@code RateLimit}, {@code RateLimit-Policy}, {@code Retry-After}), or null. */
     private HttpHeaders responseHeaders;
     private Permit request;
@@ -65,7 +66,7 @@ final class Admission implements RetryPermits {
     private Permit retryLimit;
     private boolean breakerHeld;
 
-    Admission(Policies.Route route, Policies.Cluster cluster) {
+    Admission(RoutePolicies route, Cluster cluster) {
         this.route = route;
         this.cluster = cluster;
     }
@@ -128,6 +129,21 @@ final class Admission implements RetryPermits {
     /** Whether the breaker's permission is still waiting for the request's outcome. */
     boolean breakerUnsettled() {
         return breakerHeld;
+    }
+
+    /** When the request's first try started (0 before): the breaker times a request from there to its head. */
+    private long firstTryNanos;
+
+    /** A try starts at {@code nanos}; the first one starts the breaker's measure of the request. */
+    void tryStarted(long nanos) {
+        if (firstTryNanos == 0) {
+            firstTryNanos = nanos;
+        }
+    }
+
+    /** Nanoseconds from the first try (or from {@code admittedNanos} when none started) to {@code nowNanos}. */
+    long sinceFirstTry(long nowNanos, long admittedNanos) {
+        return nowNanos - (firstTryNanos != 0 ? firstTryNanos : admittedNanos);
     }
 
     /** A gRPC response whose status comes in its trailers: the time to its head, to settle with then. */

@@ -1,10 +1,11 @@
 package io.bulwark.proxy.server;
 
-import io.bulwark.config.ClusterConfig;
 import io.bulwark.proxy.pool.ConnectionPool;
 import io.bulwark.proxy.pool.UpstreamConnection;
 import io.bulwark.proxy.retry.RetryState;
+import io.bulwark.routing.Cluster;
 import io.bulwark.routing.FailureKind;
+import io.bulwark.routing.RequestView;
 import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
 import io.netty.channel.Channel;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,6 +60,7 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
     private final Downstream downstream;
     private final Admission admission;
     private final RetryState retry;
+    private final Cluster cluster;
     private final String clusterName;
     private final Upstream upstream;
     private final long startNanos;
@@ -73,14 +76,37 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
     private boolean upstreamPaused;
     private ScheduledFuture<?> timer;
 
-    Attempt(Owner owner, ProxyContext proxy, Downstream downstream, Admission admission, RetryState retry,
-            String clusterName, Upstream upstream, boolean upgradeRequested) {
+    /**
+     * Chooses the upstream for the next try of a request: the cluster's load balancer over its
+     * usable upstreams, avoiding those already tried. A reload may have retired the cluster between
+     * routing and this try (its upstreams now draining): a request that has reached no upstream
+     * yet follows the reload to the cluster of the same name.
+     *
+     * @return the try, not started yet ({@link #cluster()} says which cluster it chose from); null
+     *     when no upstream is usable (503 {@code no_healthy_upstream})
+     */
+    static Attempt choose(Owner owner, ProxyContext proxy, Downstream downstream, Admission admission,
+                          RetryState retry, Cluster cluster, RequestView view, Upstream last, boolean upgrade) {
+        Upstream chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, retry.avoid(last));
+        if (chosen == null) {
+            Cluster successor = proxy.snapshot().clusters().get(cluster.name());
+            if (successor != null && successor != cluster) {
+                cluster = successor;
+                chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, Set.of());
+            }
+        }
+        return chosen == null ? null : new Attempt(owner, proxy, downstream, admission, retry, cluster, chosen, upgrade);
+    }
+
+    private Attempt(Owner owner, ProxyContext proxy, Downstream downstream, Admission admission, RetryState retry,
+                    Cluster cluster, Upstream upstream, boolean upgradeRequested) {
         this.owner = owner;
         this.proxy = proxy;
         this.downstream = downstream;
         this.admission = admission;
         this.retry = retry;
-        this.clusterName = clusterName;
+        this.cluster = cluster;
+        this.clusterName = cluster.name();
         this.upstream = upstream;
         this.upgradeRequested = upgradeRequested;
         this.startNanos = proxy.clock().nanoTime();
@@ -88,6 +114,11 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
 
     Upstream upstream() {
         return upstream;
+    }
+
+    /** The cluster the upstream was chosen from. */
+    Cluster cluster() {
+        return cluster;
     }
 
     /** Whether any of the request may have reached the upstream (a connection took its head). */
@@ -115,7 +146,7 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
      * @param request the head to send (its {@code x-bulwark-attempt} already set)
      * @return false when the cluster's {@code max-pending-requests} refused the wait for a connection
      */
-    boolean start(ClusterConfig cluster, long perTryNanos, boolean freshConnection, HttpRequest request) {
+    boolean start(long perTryNanos, boolean freshConnection, HttpRequest request) {
         this.request = request;
         upstream.onRequestStart();
         if (perTryNanos > 0) {
@@ -123,7 +154,7 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         }
         waitingForConnection = true;
         ConnectionPool pool = proxy.pools().forLoop(downstream.executor());
-        boolean queued = pool.acquire(upstream, cluster, freshConnection, this);
+        boolean queued = pool.acquire(upstream, cluster.config(), freshConnection, this);
         if (queued && !admission.enterPending()) {
             pool.cancelWait(upstream, this);
             waitingForConnection = false;

@@ -78,10 +78,10 @@ interface Downstream {
     void abort();
 
     /**
-     * The upstream switched protocols: send the client {@code switchingProtocols} and relay raw
-     * bytes between the client and {@code upstream} from now on.
+     * The upstream switched protocols: send the client its {@code switchingProtocols} head (with
+     * {@code X-Request-Id}) and relay raw bytes between the client and {@code upstream} from now on.
      */
-    void upgrade(HttpResponse switchingProtocols, Channel upstream);
+    void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream);
 
     /** Whether the connection is to close after the current response anyway (client asked, shutdown). */
     boolean closeAfterResponse();

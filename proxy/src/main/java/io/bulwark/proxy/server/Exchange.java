@@ -1,7 +1,6 @@
 package io.bulwark.proxy.server;
 
 import io.bulwark.config.RouteConfig;
-import io.bulwark.proxy.Snapshot;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
@@ -9,16 +8,12 @@ import io.bulwark.routing.Route;
 import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -37,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * tried), a pooled connection, the request and its body streamed, the response relayed. A try
  * that fails before any response byte reached the client may be retried.
  */
-final class Exchange implements Attempt.Owner {
+final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     private final Downstream downstream;
     private final ProxyContext proxy;
@@ -53,23 +48,18 @@ final class Exchange implements Attempt.Owner {
     private final Admission admission;
     private final RetryState retry;
     private final NettyRequestView view;
-    private final HttpHeaders upstreamHeaders;
-    private final String upstreamUri;
+    private final UpstreamRequest upstreamRequest;
     private final long startNanos;
     private final long startMillis;
 
-    private boolean requestComplete;
-    private long bytesIn;
+    private final RequestBody body;
 
     /** The try in progress, or null between tries. */
     private Attempt attempt;
     private Upstream lastUpstream;
-    /** When the first try started: the circuit breaker measures the request from here to its response head. */
-    private long firstTryNanos;
     private long upstreamNanos;
     private ScheduledFuture<?> routeTimer;
     private ScheduledFuture<?> backoffTimer;
-    private ScheduledFuture<?> bodyTimer;
 
     private boolean responseStarted;
     private boolean closeClientAfter;
@@ -78,8 +68,8 @@ final class Exchange implements Attempt.Owner {
     private String error;
     private boolean done;
 
-    Exchange(Downstream downstream, ProxyContext proxy, Snapshot snapshot, Route route, HttpRequest request,
-             String requestId, String path, boolean clientKeepAlive) {
+    Exchange(Downstream downstream, ProxyContext proxy, Route route, HttpRequest request, String requestId,
+             String path, boolean clientKeepAlive) {
         this.downstream = downstream;
         this.proxy = proxy;
         this.route = route;
@@ -92,19 +82,19 @@ final class Exchange implements Attempt.Owner {
         this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
         this.startNanos = proxy.clock().nanoTime();
         this.startMillis = proxy.clock().currentTimeMillis();
-        var routePolicy = snapshot.policies(route);
-        this.admission = new Admission(routePolicy, snapshot.policies(cluster));
-        this.retry = new RetryState(routeConfig.retry(), routePolicy.backoff(), request.method().name(),
+        this.admission = new Admission(route.policies(), cluster);
+        this.retry = new RetryState(routeConfig.retry(), route.policies().backoff(), request.method().name(),
                 request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
                 admission);
         this.view = new NettyRequestView(request, path, downstream.clientIp());
-        this.upstreamUri = route.rewrite(request.uri());
-        this.upstreamHeaders = UpstreamHeaders.of(request, upgradeRequested, downstream, requestId,
-                routeConfig.requestHeaders(), cluster);
+        this.body = new RequestBody(downstream, this, HttpUtil.getContentLength(request, 0L) > 0
+                || HttpUtil.isTransferEncodingChunked(request));
+        this.upstreamRequest = new UpstreamRequest(request, route.rewrite(request.uri()), upgradeRequested, downstream,
+                requestId, routeConfig.requestHeaders(), cluster);
     }
 
     boolean requestComplete() {
-        return requestComplete;
+        return body.complete();
     }
 
     // ------------------------------------------------------------------ admission and tries
@@ -114,9 +104,7 @@ final class Exchange implements Attempt.Owner {
      *     once if the request is refused at admission, else {@code 100 Continue}
      */
     void start(boolean expectContinue) {
-        if (!requestComplete && (HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request))) {
-            armBodyTimer();
-        }
+        body.expect();
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
             routeTimer = downstream.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -124,11 +112,11 @@ final class Exchange implements Attempt.Owner {
         downstream.pause(Downstream.PAUSE_CONNECTING);
         Admission.Verdict verdict = admission.admit(route, cluster.name(), view, proxy.faults(), proxy.metrics());
         if (!verdict.admitted()) {
-            closeClientAfter = !requestComplete; // the body, if any, is not read
+            closeClientAfter = !body.complete(); // the body, if any, is not read
             fail(verdict.refusal(), verdict.message(), verdict.statusOverride());
             return;
         }
-        if (expectContinue && !requestComplete) {
+        if (expectContinue && !body.complete()) {
             downstream.sendContinue();
         }
         if (verdict.faultDelayNanos() > 0) {
@@ -143,32 +131,18 @@ final class Exchange implements Attempt.Owner {
             return;
         }
         int number = retry.nextAttempt();
-        Upstream chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, retry.avoid(lastUpstream));
-        if (chosen == null) {
-            // A reload may have retired this cluster between routing and this try (its upstreams now
-            // draining): a request that has reached no upstream yet follows the reload.
-            Cluster successor = proxy.snapshot().clusters().get(cluster.name());
-            if (successor != null && successor != cluster) {
-                cluster = successor;
-                chosen = cluster.loadBalancer().choose(cluster.hostSet(), view, java.util.Set.of());
-            }
-        }
-        if (chosen == null) {
+        Attempt next = Attempt.choose(this, proxy, downstream, admission, retry, cluster, view, lastUpstream,
+                upgradeRequested);
+        if (next == null) {
             fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
             return;
         }
-        lastUpstream = chosen;
-        Attempt next = new Attempt(this, proxy, downstream, admission, retry, cluster.name(), chosen, upgradeRequested);
+        cluster = next.cluster();
+        lastUpstream = next.upstream();
         attempt = next;
-        if (firstTryNanos == 0) {
-            firstTryNanos = proxy.clock().nanoTime();
-        }
-        // The head is encoded as it is written (on this event loop), so every try reuses the same fields
-        // with its own attempt number.
-        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri,
-                upstreamHeaders.setInt(Headers.X_BULWARK_ATTEMPT, number));
-        if (!next.start(cluster.config(), routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
-                head)) {
+        admission.tryStarted(proxy.clock().nanoTime());
+        if (!next.start(routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
+                upstreamRequest.head(number))) {
             fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
                     + cluster.config().limits().maxPendingRequests() + ")", 0);
         }
@@ -224,14 +198,7 @@ final class Exchange implements Attempt.Owner {
             scheduleRetry(delay, a.sentAnything());
             return;
         }
-        String where = a.upstream().address();
-        String message = switch (outcome.failure()) {
-            case CONNECT_FAILURE -> "could not connect to " + where + describe(cause);
-            case RESET -> "upstream " + where + " closed the connection before responding";
-            case PROTOCOL_ERROR -> "upstream " + where + " sent a malformed response" + describe(cause);
-            case TIMEOUT -> "upstream " + where + " did not respond in time";
-        };
-        fail(LocalReply.of(outcome.failure()), message, 0);
+        fail(LocalReply.of(outcome.failure()), LocalReply.describe(outcome.failure(), a.upstream().address(), cause), 0);
     }
 
     @Override
@@ -244,29 +211,10 @@ final class Exchange implements Attempt.Owner {
         scheduleRetry(0, a.sentAnything());
     }
 
-    private static String describe(Throwable cause) {
-        return cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage();
-    }
-
     // ------------------------------------------------------------------ request body
 
     void onRequestContent(HttpContent content) {
-        bytesIn += content.content().readableBytes();
-        if (content instanceof LastHttpContent) {
-            requestComplete = true;
-            cancelBodyTimer();
-        } else if (!done) {
-            armBodyTimer();
-        }
-        long max = downstream.listener().maxBodySize();
-        if (max > 0 && bytesIn > max) {
-            content.release();
-            closeClientAfter = true;
-            fail(LocalReply.BODY_TOO_LARGE, "request body exceeds the limit of " + max + " bytes", 0);
-            return;
-        }
-        if (done) {
-            content.release();
+        if (!body.take(content, done)) {
             return;
         }
         HttpContent toSend = retry.keep(content);
@@ -336,7 +284,7 @@ final class Exchange implements Attempt.Owner {
             downstream.flush();
             upstreamNanos = a.elapsedNanos();
             attempt = null;
-            a.completed(requestComplete && !retry.hasUnsent());
+            a.completed(body.complete() && !retry.hasUnsent());
             admission.retryEnded();
             finish(!closeClientAfter);
             return;
@@ -365,9 +313,9 @@ final class Exchange implements Attempt.Owner {
         abortClient();
     }
 
-    /** Nanoseconds from the first try (or from admission, if no try started) to now. */
+    /** Nanoseconds from the first try (or from admission, if no try started) to now: what the breaker times. */
     private long breakerNanos() {
-        return proxy.clock().nanoTime() - (firstTryNanos != 0 ? firstTryNanos : startNanos);
+        return admission.sinceFirstTry(proxy.clock().nanoTime(), startNanos);
     }
 
     // ------------------------------------------------------------------ timers
@@ -390,32 +338,21 @@ final class Exchange implements Attempt.Owner {
                 + routeConfig.timeout().toMillis() + "ms", 0);
     }
 
+    @Override
+    public void onBodyTooLarge(long maxBytes) {
+        closeClientAfter = true;
+        fail(LocalReply.BODY_TOO_LARGE, "request body exceeds the limit of " + maxBytes + " bytes", 0);
+    }
+
     /** The body must keep coming: a stall of {@code listener.body-timeout} ends the request with 408. */
-    private void armBodyTimer() {
-        long nanos = downstream.listener().bodyTimeout().toNanos();
-        if (nanos <= 0) {
-            return;
-        }
-        cancelBodyTimer();
-        bodyTimer = downstream.executor().schedule(this::onBodyTimeout, nanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void cancelBodyTimer() {
-        if (bodyTimer != null) {
-            bodyTimer.cancel(false);
-            bodyTimer = null;
-        }
-    }
-
-    private void onBodyTimeout() {
-        bodyTimer = null;
-        if (done || requestComplete) {
+    @Override
+    public void onBodyStalled(long timeoutMillis) {
+        if (done) {
             return;
         }
         closeClientAfter = true;
         error = "body_timeout";
-        fail(LocalReply.REQUEST_TIMEOUT, "request body stalled for "
-                + downstream.listener().bodyTimeout().toMillis() + "ms", 0);
+        fail(LocalReply.REQUEST_TIMEOUT, "request body stalled for " + timeoutMillis + "ms", 0);
     }
 
     private void cancelRouteTimers() {
@@ -455,7 +392,7 @@ final class Exchange implements Attempt.Owner {
         proxy.metrics().localReply(reply.code());
         FullHttpResponse response = reply.build(downstream.alloc(), request.protocolVersion(), message, requestId,
                 statusOverride);
-        boolean keepAlive = clientKeepAlive && requestComplete && !closeClientAfter && !downstream.closeAfterResponse()
+        boolean keepAlive = clientKeepAlive && body.complete() && !closeClientAfter && !downstream.closeAfterResponse()
                 && !proxy.draining();
         if (!keepAlive) {
             closeClientAfter = true;
@@ -476,7 +413,7 @@ final class Exchange implements Attempt.Owner {
      */
     void abortRequest(LocalReply reply, String message) {
         closeClientAfter = true;
-        requestComplete = false;
+        body.broken();
         fail(reply, message, 0);
     }
 
@@ -507,19 +444,15 @@ final class Exchange implements Attempt.Owner {
         status = 101;
         cancelRouteTimers();
         admission.breakerResponse(101, breakerNanos());
-        HttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
-                response.headers().copy());
-        Headers.stripHopByHop(toClient.headers(), true);
-        toClient.headers().set(Headers.X_REQUEST_ID, requestId);
         responseStarted = true;
         done = true;
-        cancelBodyTimer();
+        body.cancelTimer();
         retry.release();
         attempt = null;
         a.end();
         admission.releaseAll();
         log();
-        downstream.upgrade(toClient, upstreamChannel);
+        downstream.upgrade(response, requestId, upstreamChannel);
     }
 
     private void finish(boolean keepAlive) {
@@ -528,7 +461,7 @@ final class Exchange implements Attempt.Owner {
         }
         done = true;
         cancelRouteTimers();
-        cancelBodyTimer();
+        body.cancelTimer();
         retry.release();
         admission.releaseAll();
         log();
@@ -544,7 +477,7 @@ final class Exchange implements Attempt.Owner {
         if (accessLog.enabled()) {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
-                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, bytesIn, bytesOut,
+                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes(), bytesOut,
                     status >= 400 || status == 0 ? error : null));
         }
     }

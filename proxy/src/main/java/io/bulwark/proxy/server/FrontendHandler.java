@@ -1,7 +1,7 @@
 package io.bulwark.proxy.server;
 
 import io.bulwark.config.ListenerConfig;
-import io.bulwark.proxy.Snapshot;
+import io.bulwark.routing.Snapshot;
 import io.bulwark.proxy.http.HttpViolation;
 import io.bulwark.proxy.http.PathNormalizer;
 import io.bulwark.proxy.log.AccessLog;
@@ -252,8 +252,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
-        current = new Exchange(new Http1Downstream(this, request.protocolVersion(), request.method()), proxy, snapshot,
-                route, request, requestId, path, keepAlive);
+        current = new Exchange(new Http1Downstream(this, request.protocolVersion(), request.method()), proxy, route,
+                request, requestId, path, keepAlive);
         proxy.exchangeStarted();
         current.start(expectContinue);
     }

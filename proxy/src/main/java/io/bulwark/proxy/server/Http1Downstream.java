@@ -155,8 +155,12 @@ final class Http1Downstream implements Downstream {
     }
 
     @Override
-    public void upgrade(HttpResponse switchingProtocols, Channel upstream) {
-        connection.ctx().writeAndFlush(switchingProtocols);
+    public void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, switchingProtocols.status(),
+                switchingProtocols.headers().copy());
+        Headers.stripHopByHop(head.headers(), true);
+        head.headers().set(Headers.X_REQUEST_ID, requestId);
+        connection.ctx().writeAndFlush(head);
         connection.becomeTunnel(upstream);
     }
 

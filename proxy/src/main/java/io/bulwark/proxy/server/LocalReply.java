@@ -64,6 +64,17 @@ public enum LocalReply {
         };
     }
 
+    /** The message of the reply to a try that failed {@code kind} on the upstream at {@code where}. */
+    static String describe(io.bulwark.routing.FailureKind kind, String where, Throwable cause) {
+        String detail = cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage();
+        return switch (kind) {
+            case CONNECT_FAILURE -> "could not connect to " + where + detail;
+            case RESET -> "upstream " + where + " closed the connection before responding";
+            case PROTOCOL_ERROR -> "upstream " + where + " sent a malformed response" + detail;
+            case TIMEOUT -> "upstream " + where + " did not respond in time";
+        };
+    }
+
     /**
      * Whether this reply reports the upstreams failing the request (after its retries): what the
      * cluster's circuit breaker records as a failed request. Every other local reply is a refusal

@@ -2,7 +2,7 @@ package io.bulwark.proxy.server;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ConfigLoader;
-import io.bulwark.proxy.Snapshot;
+import io.bulwark.routing.Snapshot;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.pool.ConnectionPools;

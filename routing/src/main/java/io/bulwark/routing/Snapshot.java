@@ -1,13 +1,7 @@
-package io.bulwark.proxy;
+package io.bulwark.routing;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
-import io.bulwark.config.RouteConfig;
-import io.bulwark.routing.Clock;
-import io.bulwark.routing.Cluster;
-import io.bulwark.routing.EventSink;
-import io.bulwark.routing.RouteTable;
-import io.bulwark.routing.Upstream;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -17,25 +11,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything the data plane routes with, built from one config: the run-time clusters and the
- * compiled route table. Immutable as a whole; a reload swaps in a new snapshot and every
+ * Everything the data plane routes with, built from one config: the run-time clusters (with
+ * their circuit breakers and bulkheads) and the compiled route table (with each route's rate
+ * limit and retry budget). Immutable as a whole; a reload swaps in a new snapshot and every
  * in-flight request finishes on the one it started with.
  */
-public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, RouteTable routes,
-                       Map<String, Policies.Cluster> clusterPolicies, Map<String, Policies.Route> routePolicies) {
+public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, RouteTable routes) {
 
     public Snapshot {
         clusters = Collections.unmodifiableMap(new LinkedHashMap<>(clusters));
-        clusterPolicies = Map.copyOf(clusterPolicies);
-        routePolicies = Map.copyOf(routePolicies);
-    }
-
-    public Policies.Cluster policies(Cluster cluster) {
-        return clusterPolicies.get(cluster.name());
-    }
-
-    public Policies.Route policies(io.bulwark.routing.Route route) {
-        return routePolicies.get(route.name());
     }
 
     /**
@@ -45,7 +29,8 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
      * change is kept as it is, with every upstream's ejection, drain, override, health, counters and
      * pooled connections; for a changed cluster, each upstream that still exists keeps its operator
      * drain, health override, weight override, health verdict and outlier ejection (with its
-     * deadline and backoff multiplier).
+     * deadline and backoff multiplier), and the cluster keeps its circuit breaker's state and its
+     * bulkhead's requests in flight. Each route keeps its rate-limit buckets and retry budget.
      */
     public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
                                  Snapshot previous) {
@@ -60,22 +45,12 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
             cluster.resolve(resolver);
             if (old != null) {
                 carryOver(old, cluster);
+                cluster.adoptPolicies(old);
             }
             clusters.put(clusterConfig.name(), cluster);
         }
-        Map<String, Policies.Cluster> clusterPolicies = new LinkedHashMap<>();
-        for (ClusterConfig clusterConfig : config.clusters().values()) {
-            Policies.Cluster before = previous == null ? null : previous.clusterPolicies().get(clusterConfig.name());
-            clusterPolicies.put(clusterConfig.name(), Policies.Cluster.build(clusterConfig, clock, events, before,
-                    clusters.get(clusterConfig.name())));
-        }
-        Map<String, Policies.Route> routePolicies = new LinkedHashMap<>();
-        for (RouteConfig routeConfig : config.routes()) {
-            Policies.Route before = previous == null ? null : previous.routePolicies().get(routeConfig.name());
-            routePolicies.put(routeConfig.name(), Policies.Route.build(routeConfig, clock, before));
-        }
-        return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters), clusterPolicies,
-                routePolicies);
+        return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters, clock,
+                previous == null ? null : previous.routes()));
     }
 
     private static void carryOver(Cluster from, Cluster to) {

@@ -2,9 +2,11 @@ package io.bulwark.proxy.server;
 
 import io.bulwark.config.RouteConfig;
 import io.bulwark.routing.Cluster;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -14,18 +16,35 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The header fields a request carries upstream: the client's, without hop-by-hop fields, plus
+ * The request as it goes upstream: the method, the target after the route's {@code prefix-rewrite},
+ * and the header fields — the client's, without hop-by-hop fields, plus
  * {@code X-Forwarded-For/-Proto/-Host}, {@code X-Request-Id} and the route's
- * {@code request-headers} edits. Built once per request; every try reuses it with its own
+ * {@code request-headers} edits. Built once per request; every try sends it with its own
  * {@code x-bulwark-attempt}.
  */
-final class UpstreamHeaders {
+final class UpstreamRequest {
 
-    private UpstreamHeaders() {
+    private final HttpMethod method;
+    private final String uri;
+    private final HttpHeaders headers;
+
+    UpstreamRequest(HttpRequest req, String uri, boolean upgrade, Downstream downstream, String requestId,
+                    RouteConfig.HeaderRewrite rewrite, Cluster cluster) {
+        this.method = req.method();
+        this.uri = uri;
+        this.headers = headers(req, upgrade, downstream, requestId, rewrite, cluster);
     }
 
-    static HttpHeaders of(HttpRequest req, boolean upgrade, Downstream downstream, String requestId,
-                          RouteConfig.HeaderRewrite rewrite, Cluster cluster) {
+    /**
+     * The head of try {@code attempt}. It is encoded as it is written, on this event loop, so every
+     * try can reuse the same fields with its own attempt number.
+     */
+    HttpRequest head(int attempt) {
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers.setInt(Headers.X_BULWARK_ATTEMPT, attempt));
+    }
+
+    private static HttpHeaders headers(HttpRequest req, boolean upgrade, Downstream downstream, String requestId,
+                                       RouteConfig.HeaderRewrite rewrite, Cluster cluster) {
         HttpHeaders h = req.headers().copy();
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
         String originalHost = req.headers().get(HttpHeaderNames.HOST);

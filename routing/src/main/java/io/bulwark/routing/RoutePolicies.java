@@ -1,0 +1,33 @@
+package io.bulwark.routing;
+
+import io.bulwark.config.RouteConfig;
+import io.bulwark.routing.ratelimit.RouteRateLimiter;
+import io.bulwark.routing.retry.Backoff;
+import io.bulwark.routing.retry.RetryBudget;
+
+/**
+ * The stateful resilience layers a route carries: its rate limit (null without one), its retry
+ * budget and its backoff. They sit above load balancing, so a retry can go to another host. A
+ * reload carries their state over to the route of the same name: the same limiter while its
+ * config is unchanged, and always the same budget, since requests in flight keep counting.
+ */
+public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Backoff backoff) {
+
+    /** @param previous the policies of the route of the same name before a reload, or null */
+    public static RoutePolicies build(RouteConfig config, Clock clock, RoutePolicies previous) {
+        RouteRateLimiter limiter = config.rateLimit()
+                .map(rl -> previous != null && previous.rateLimiter() != null
+                        && previous.rateLimiter().config().equals(rl)
+                        ? previous.rateLimiter()
+                        : new RouteRateLimiter(config.name(), rl, clock))
+                .orElse(null);
+        RetryBudget budget;
+        if (previous != null) {
+            budget = previous.budget();
+            budget.reconfigure(config.retry());
+        } else {
+            budget = new RetryBudget(config.retry());
+        }
+        return new RoutePolicies(limiter, budget, new Backoff(config.retry().backoff(), clock));
+    }
+}
