@@ -1,6 +1,7 @@
 package io.bulwark.admin;
 
 import io.bulwark.config.AdminConfig;
+import io.bulwark.config.json.Json;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
