@@ -37,6 +37,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final EventLog events;
     private final OperatorActions actions;
     private final OperatorStateFile stateFile;
+    private final Clock clock;
 
     /**
      * @param sink where operator events go (the event log, and metrics)
@@ -47,6 +48,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
         this.proxy = proxy;
         this.events = events;
         this.stateFile = stateFile;
+        this.clock = clock;
         this.actions = new OperatorActions(proxy, sink, clock, timers, stateFile);
     }
 
@@ -93,7 +95,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     }
                     FaultConfig fault = FaultBody.parse(parse(body));
                     proxy.setFault(route, fault);
-                    events.publish(new StateEvent(System.currentTimeMillis(), "fault", null, null, null,
+                    events.publish(new StateEvent(clock.currentTimeMillis(), "fault", null, null, null,
                             fault.active() ? "on" : "off", "operator", Map.of("route", route.name(),
                             "abort_percent", fault.abort().percent(), "delay_percent", fault.delay().percent())));
                     return ok(StateJson.fault(route.name(), proxy.fault(route)));
