@@ -24,10 +24,12 @@ import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The operator endpoints of CONTRACT §5 under {@code /api/v1}. Runs on the admin event loop; the
- * upstream state it changes is the same state the data plane reads (flags on each upstream).
- * Unknown cluster, upstream or route -> 404; a malformed body or parameter -> 400; draining the
- * last eligible upstream without {@code ?force=true} -> 409; a rejected reload -> 422.
+ * The operator endpoints under {@code /api/v1} (listed in the README, "Admin API"). Runs on the
+ * admin event loop; the upstream state it changes is the same state the data plane reads (flags
+ * on each upstream). Unknown cluster, upstream or route -> 404; a known endpoint with the wrong
+ * method -> 405; a malformed body or parameter -> 400; draining the last eligible upstream without
+ * {@code ?force=true} -> 409; a rejected reload -> 422. A path it does not serve gets null, which
+ * the {@link AdminServer} answers 404.
  */
 public final class AdminApi implements AdminServer.ApiHandler {
 

@@ -34,9 +34,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP server (CONTRACT §5), on its own event loop so that a flooded data plane cannot
- * starve it. {@code /live}, {@code /ready} and {@code /metrics} are always open; every
- * {@code /api} path needs the bearer token when one is configured.
+ * The admin HTTP server, on its own event loop so that a flooded data plane cannot starve it.
+ * {@code /live}, {@code /ready} and {@code /metrics} are always open; every {@code /api} path
+ * needs the bearer token when one is configured.
  */
 public final class AdminServer {
 

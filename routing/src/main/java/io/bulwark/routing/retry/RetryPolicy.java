@@ -16,7 +16,7 @@ import java.util.Set;
  * <ul>
  * <li>{@code connect-failure}, {@code reset}, {@code timeout} (the per-try timeout): the local
  *     failures, each only by its own name. This differs from Envoy, whose {@code 5xx} and
- *     {@code gateway-error} also cover resets and connect failures; here the contract's default
+ *     {@code gateway-error} also cover resets and connect failures; here the default
  *     {@code [connect-failure, reset, gateway-error]} lists them separately.</li>
  * <li>{@code retriable-status}: a status in {@code retriable-status};
  *     {@code gateway-error}: 502, 503, 504; {@code 5xx}: any 5xx. When several match, the reason is
