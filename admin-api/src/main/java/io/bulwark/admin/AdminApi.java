@@ -42,7 +42,10 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final Clock clock;
 
     /**
-     * @param sink where operator events go (the event log, and metrics)
+     * @param events the log {@code GET /api/v1/events} reads; a route's fault switch is written to it directly
+     * @param sink where the upstream changes' events go (in the proxy: the event log, and metrics)
+     * @param clock stamps every event and the deadlines of TTLs
+     * @param timers runs the reverts of changes made with a TTL
      * @param stateFile persists operator overrides; null when {@code admin.state-file} is not set
      */
     public AdminApi(ProxyControl proxy, EventLog events, EventSink sink, Clock clock,

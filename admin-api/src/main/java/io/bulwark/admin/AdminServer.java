@@ -46,7 +46,7 @@ public final class AdminServer {
     private final ApiHandler api;
     private Channel serverChannel;
 
-    /** Answers {@code /api/...} calls; the proxy supplies it. Returns null for an unknown path. */
+    /** Answers {@code /api/...} calls ({@link AdminApi}); null for a path it does not serve, which is answered 404. */
     @FunctionalInterface
     public interface ApiHandler {
         AdminResponse handle(HttpMethod method, String path, QueryStringDecoder query, String body);
