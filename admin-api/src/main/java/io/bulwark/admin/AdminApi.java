@@ -24,10 +24,12 @@ import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The operator endpoints of CONTRACT §5 under {@code /api/v1}. Runs on the admin event loop; the
- * upstream state it changes is the same state the data plane reads (flags on each upstream).
- * Unknown cluster, upstream or route -> 404; a malformed body or parameter -> 400; draining the
- * last eligible upstream without {@code ?force=true} -> 409; a rejected reload -> 422.
+ * The operator endpoints under {@code /api/v1} (listed in the README, "Admin API"). Runs on the
+ * admin event loop; the upstream state it changes is the same state the data plane reads (flags
+ * on each upstream). Unknown cluster, upstream or route -> 404; a known endpoint with the wrong
+ * method -> 405; a malformed body or parameter -> 400; draining the last eligible upstream without
+ * {@code ?force=true} -> 409; a rejected reload -> 422. A path it does not serve gets null, which
+ * the {@link AdminServer} answers 404.
  */
 public final class AdminApi implements AdminServer.ApiHandler {
 
@@ -37,9 +39,13 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final EventLog events;
     private final OperatorActions actions;
     private final OperatorStateFile stateFile;
+    private final Clock clock;
 
     /**
-     * @param sink where operator events go (the event log, and metrics)
+     * @param events the log {@code GET /api/v1/events} reads; a route's fault switch is written to it directly
+     * @param sink where the upstream changes' events go (in the proxy: the event log, and metrics)
+     * @param clock stamps every event and the deadlines of TTLs
+     * @param timers runs the reverts of changes made with a TTL
      * @param stateFile persists operator overrides; null when {@code admin.state-file} is not set
      */
     public AdminApi(ProxyControl proxy, EventLog events, EventSink sink, Clock clock,
@@ -47,6 +53,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
         this.proxy = proxy;
         this.events = events;
         this.stateFile = stateFile;
+        this.clock = clock;
         this.actions = new OperatorActions(proxy, sink, clock, timers, stateFile);
     }
 
@@ -93,7 +100,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     }
                     FaultConfig fault = FaultBody.parse(parse(body));
                     proxy.setFault(route, fault);
-                    events.publish(new StateEvent(System.currentTimeMillis(), "fault", null, null, null,
+                    events.publish(new StateEvent(clock.currentTimeMillis(), "fault", null, null, null,
                             fault.active() ? "on" : "off", "operator", Map.of("route", route.name(),
                             "abort_percent", fault.abort().percent(), "delay_percent", fault.delay().percent())));
                     return ok(StateJson.fault(route.name(), proxy.fault(route)));

@@ -1,6 +1,7 @@
 package io.bulwark.admin;
 
 import io.bulwark.config.AdminConfig;
+import io.bulwark.config.json.Json;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -33,9 +34,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP server (CONTRACT §5), on its own event loop so that a flooded data plane cannot
- * starve it. {@code /live}, {@code /ready} and {@code /metrics} are always open; every
- * {@code /api} path needs the bearer token when one is configured.
+ * The admin HTTP server, on its own event loop so that a flooded data plane cannot starve it.
+ * {@code /live}, {@code /ready} and {@code /metrics} are always open; every {@code /api} path
+ * needs the bearer token when one is configured.
  */
 public final class AdminServer {
 
@@ -45,7 +46,7 @@ public final class AdminServer {
     private final ApiHandler api;
     private Channel serverChannel;
 
-    /** Answers {@code /api/...} calls; the proxy supplies it. Returns null for an unknown path. */
+    /** Answers {@code /api/...} calls ({@link AdminApi}); null for a path it does not serve, which is answered 404. */
     @FunctionalInterface
     public interface ApiHandler {
         AdminResponse handle(HttpMethod method, String path, QueryStringDecoder query, String body);

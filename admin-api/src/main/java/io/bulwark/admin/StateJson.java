@@ -22,8 +22,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Renders run-time state as the JSON shapes of CONTRACT §5 (field names fixed there; extra
- * fields are allowed and used for detail an operator needs).
+ * Renders run-time state as the admin API's JSON (examples in the README, "Admin API"). The
+ * field names are a public interface that scripts and dashboards read: they may gain fields
+ * (extra detail an operator needs) but never rename or drop one.
  */
 final class StateJson {
 
@@ -74,7 +75,8 @@ final class StateJson {
             cb.put("state", breaker.state());
             cb.put("enabled", breaker.enabled());
             java.util.OptionalDouble rate = breaker.failureRate();
-            // A number always (CONTRACT §5); before minimum-calls there is no rate yet: 0, and say so.
+            // Always a number, so clients can compare it without a null check; before minimum-calls
+            // there is no rate yet: 0, with failure_rate_known false.
             cb.put("failure_rate", rate.isPresent() ? Math.round(rate.getAsDouble() * 100) / 100.0 : 0.0);
             cb.put("failure_rate_known", rate.isPresent());
         }

@@ -1,5 +1,6 @@
 /**
- * The admin API (CONTRACT §5): a small Netty HTTP server on its own event loop serving
- * liveness, readiness, Prometheus metrics and the operator's {@code /api/v1} calls.
+ * The admin API (its endpoints are listed in the README, "Admin API"): a small Netty HTTP server
+ * on its own event loop serving liveness, readiness, Prometheus metrics and the operator's
+ * {@code /api/v1} calls.
  */
 package io.bulwark.admin;

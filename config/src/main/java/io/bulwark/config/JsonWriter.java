@@ -1,12 +1,14 @@
 package io.bulwark.config;
 
+import io.bulwark.config.json.Json;
+
 import java.util.List;
 import java.util.Map;
 
 /**
  * Writes a tree of {@code Map<String, ?>}, {@code List<?>}, strings, numbers, booleans and
- * nulls as compact JSON, keeping map order. Small on purpose: the config module has no JSON
- * library, and this is all {@link ConfigJson} needs.
+ * nulls as compact JSON, keeping map order; strings are quoted by {@link Json#quote}. Small on
+ * purpose: the config module has no JSON library, and this is all {@link ConfigJson} needs.
  */
 final class JsonWriter {
 
@@ -23,7 +25,7 @@ final class JsonWriter {
         if (v == null) {
             out.append("null");
         } else if (v instanceof String s) {
-            string(out, s);
+            Json.appendQuoted(out, s);
         } else if (v instanceof Boolean b) {
             out.append(b.booleanValue());
         } else if (v instanceof Double d) {
@@ -38,7 +40,7 @@ final class JsonWriter {
                     out.append(',');
                 }
                 first = false;
-                string(out, (String) e.getKey());
+                Json.appendQuoted(out, (String) e.getKey());
                 out.append(':');
                 value(out, e.getValue());
             }
@@ -66,30 +68,5 @@ final class JsonWriter {
         } else {
             out.append(d);
         }
-    }
-
-    private static void string(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    // Control characters must be escaped; U+2028/2029 too, so the text is also valid JavaScript.
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

@@ -281,7 +281,7 @@ public final class Bulwark implements AutoCloseable {
     }
 
     /**
-     * Graceful stop (CONTRACT §1): readiness turns 503 at once, the listener stops accepting,
+     * Graceful stop (SIGTERM): readiness turns 503 at once, the listener stops accepting,
      * idle keep-alive connections close, in-flight requests get up to {@code drain-timeout} to
      * finish (their responses carry {@code Connection: close}), then everything closes.
      *

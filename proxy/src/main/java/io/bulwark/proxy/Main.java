@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The command line (CONTRACT §1): {@code run --config FILE}, {@code validate --config FILE} and
- * {@code demo}. Exit codes: 0 normal stop, 2 bad configuration or arguments, 1 anything else.
- * A user error is one clear message, never a stack trace.
+ * The command line: {@code run --config FILE}, {@code validate --config FILE}, {@code demo} and
+ * {@code health [--url URL]} (README, "Running with your own config"). Exit codes: 0 normal stop,
+ * 2 bad configuration or arguments, 1 anything else. A user error is one clear message, never a
+ * stack trace.
  */
 public final class Main {
 

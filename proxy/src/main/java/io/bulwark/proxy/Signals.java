@@ -6,7 +6,7 @@ import sun.misc.Signal;
 
 /**
  * SIGTERM and SIGINT start the graceful stop. Handled as signals rather than in a shutdown hook
- * so that the process drains first and then exits 0, as CONTRACT §1 requires.
+ * so that the process drains first and then exits 0: a SIGTERM is a normal stop, not a failure.
  */
 final class Signals {
 

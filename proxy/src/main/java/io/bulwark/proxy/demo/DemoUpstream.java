@@ -1,6 +1,6 @@
 package io.bulwark.proxy.demo;
 
-import io.bulwark.admin.Json;
+import io.bulwark.config.json.Json;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;

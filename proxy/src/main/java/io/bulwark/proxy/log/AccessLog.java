@@ -11,9 +11,9 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 
 /**
- * The access log (CONTRACT §6): one JSON object per request on the {@code bulwark.access}
- * logger, which logback writes to stdout through a non-blocking async appender (a full queue
- * drops lines rather than stalling an event loop).
+ * The access log (its fields are listed in the README, "Running with your own config"): one JSON
+ * object per request on the {@code bulwark.access} logger, which logback writes to stdout through
+ * a non-blocking async appender (a full queue drops lines rather than stalling an event loop).
  */
 public final class AccessLog {
 

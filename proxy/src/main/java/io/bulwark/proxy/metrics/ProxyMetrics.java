@@ -10,9 +10,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The data plane's meters (CONTRACT §6). Names and tags are fixed here; tag values are bounded
- * (route, cluster, upstream, status, code — never a path or a client), and meters are cached so
- * the hot path does one map lookup, not a registry lookup.
+ * The data plane's meters (listed in the README, "Metrics"). Names and tags are fixed here, since
+ * dashboards and alerts depend on them; tag values are bounded (route, cluster, upstream, status,
+ * code — never a path or a client), and meters are cached so the hot path does one map lookup,
+ * not a registry lookup.
  */
 public final class ProxyMetrics {
 

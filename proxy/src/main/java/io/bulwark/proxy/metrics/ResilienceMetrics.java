@@ -21,9 +21,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The upstream-state meters of CONTRACT §6: eligibility and active requests per upstream
- * (gauges kept in step with the clusters in force, removed with their upstream), ejections by
- * reason and recovery times (fed from the state events).
+ * The upstream-state meters (listed in the README, "Metrics"): eligibility and active requests
+ * per upstream (gauges kept in step with the clusters in force, removed with their upstream),
+ * ejections by reason and recovery times (fed from the state events).
  */
 public final class ResilienceMetrics implements EventSink {
 

@@ -1,6 +1,6 @@
 package io.bulwark.proxy.server;
 
-import io.bulwark.admin.Json;
+import io.bulwark.config.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

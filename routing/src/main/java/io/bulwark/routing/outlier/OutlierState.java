@@ -3,7 +3,9 @@ package io.bulwark.routing.outlier;
 import java.time.Instant;
 
 /**
- * An upstream's outlier ejection as the admin API shows it ({@code "outlier"} in CONTRACT §4).
+ * An upstream's outlier ejection as the admin API shows it: the {@code "outlier"} object of an
+ * upstream ({@code ejected_until}, {@code reason}, {@code times_ejected}, ...), which is null while
+ * the upstream is not ejected.
  *
  * @param ejectedUntil when the ejection time runs out (wall clock); readmission happens at the first
  *     detector tick after it, or with {@code readmit = probe} at the first passing health check after it

@@ -1,10 +1,9 @@
 package io.bulwark.routing.retry;
 
-import io.bulwark.routing.FailureKind;
-import io.bulwark.routing.TryOutcome;
-
 import io.bulwark.config.RetryConfig;
 import io.bulwark.config.RetryConfig.RetryOn;
+import io.bulwark.routing.FailureKind;
+import io.bulwark.routing.TryOutcome;
 
 import java.util.Set;
 
@@ -19,8 +18,9 @@ import java.util.Set;
  * <ul>
  * <li>{@code connect-failure}, {@code reset}, {@code timeout} (the per-try timeout): the local
  *     failures, each only by its own name; a protocol error (a malformed response head) is retried
- *     under {@code reset}, since to the client it is the same: no usable response. This differs from Envoy, whose {@code 5xx} and
- *     {@code gateway-error} also cover resets and connect failures; here the contract's default
+ *     under {@code reset}, since to the client it is the same: no usable response. This differs
+ *     from Envoy, whose {@code 5xx} and {@code gateway-error} also cover resets and connect
+ *     failures; here the default
  *     {@code [connect-failure, reset, gateway-error]} lists them separately.</li>
  * <li>{@code retriable-status}: a status in {@code retriable-status};
  *     {@code gateway-error}: 502, 503, 504; {@code 5xx}: any 5xx. When several match, the reason is

@@ -1,0 +1,33 @@
+package io.bulwark.admin;
+
+import io.bulwark.routing.Clock;
+
+import java.time.Duration;
+
+/** A {@link Clock} that moves only when a test advances it (like routing's test clock). */
+final class ManualClock implements Clock {
+
+    /** Where the wall clock starts: 2027-01-15T08:00:00Z, so timestamps in assertions are readable. */
+    static final long START_MILLIS = 1_800_000_000_000L;
+
+    private long nanos = 1_000_000_000L;
+    private long millis = START_MILLIS;
+
+    void advance(Duration duration) {
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException("time only moves forward: " + duration);
+        }
+        nanos += duration.toNanos();
+        millis += duration.toMillis();
+    }
+
+    @Override
+    public long nanoTime() {
+        return nanos;
+    }
+
+    @Override
+    public long currentTimeMillis() {
+        return millis;
+    }
+}
