@@ -327,6 +327,11 @@ public final class AdminApi implements AdminServer.ApiHandler {
         if (text == null) {
             return null;
         }
+        String trimmed = text.trim();
+        if (trimmed.matches("[0-9]*\\.?[0-9]+")) {
+            // HOCON would read a bare number as milliseconds; a TTL of "10" meaning 10ms is never intended.
+            throw new BadRequest("ttl \"" + text + "\" has no unit (write " + trimmed + "s or " + trimmed + "m)");
+        }
         try {
             Duration d = com.typesafe.config.ConfigFactory.parseString("t = \"" + text.replace("\"", "") + "\"")
                     .getDuration("t");

@@ -178,6 +178,14 @@ class AdminApiTest {
     }
 
     @Test
+    void aTtlWithoutAUnitIsRefusedWithAHint() throws Exception {
+        HttpResponse<String> r = call("POST", upstreamPath(a) + "/drain?ttl=10", null);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r).get("message").asText()).isEqualTo("ttl \"10\" has no unit (write 10s or 10m)");
+        assertThat(json(call("GET", upstreamPath(a), null)).get("admin").asText()).isEqualTo("active");
+    }
+
+    @Test
     void healthOverrideBeatsTheChecksAndRejectsBadBodies() throws Exception {
         HttpResponse<String> r = call("PUT", upstreamPath(a) + "/health", "{\"override\":\"unhealthy\"}");
         assertThat(r.statusCode()).isEqualTo(200);
