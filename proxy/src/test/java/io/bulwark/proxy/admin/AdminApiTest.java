@@ -256,4 +256,18 @@ class AdminApiTest {
         assertThat(call("GET", upstreamPath(a) + "/drain", null).statusCode()).isEqualTo(405);
         assertThat(call("DELETE", "/api/v1/clusters", null).statusCode()).isEqualTo(405);
     }
+
+    @Test
+    void readOnlyEndpointsAnswer405ToOtherMethods() throws Exception {
+        for (String path : new String[] {"/metrics", "/live", "/ready"}) {
+            for (String method : new String[] {"POST", "PUT", "DELETE"}) {
+                HttpResponse<String> r = proxy.admin(method, path, "x");
+                assertThat(r.statusCode()).as(method + " " + path).isEqualTo(405);
+                assertThat(json(r).get("error").asText()).isEqualTo("method_not_allowed");
+                assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD");
+            }
+            assertThat(proxy.admin("GET", path, null).statusCode()).as("GET " + path).isEqualTo(200);
+            assertThat(proxy.admin("HEAD", path, null).statusCode()).as("HEAD " + path).isEqualTo(200);
+        }
+    }
 }
