@@ -15,6 +15,7 @@ import io.bulwark.config.FaultConfig;
 import io.bulwark.proxy.health.HealthChecks;
 import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.proxy.metrics.MeterDescriptions;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
 import io.bulwark.routing.EventSink;
@@ -95,6 +96,7 @@ public final class Bulwark implements AutoCloseable {
 
     private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(new MeterDescriptions()); // before any binder registers a meter
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

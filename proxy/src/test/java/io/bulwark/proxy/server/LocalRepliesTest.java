@@ -136,6 +136,18 @@ class LocalRepliesTest {
     }
 
     @Test
+    void a413OnAMatchedRouteIsCountedUnderThatRouteAndCluster() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.port())) {
+            raw.send("POST /ok/big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+            assertLocalReply(raw.read(), 413, "body_too_large");
+        }
+        String metrics = proxy.admin("/metrics").body();
+        assertThat(metrics).containsPattern(
+                "bulwark_requests_seconds_count\\{cluster=\"ok\",route=\"ok\",status=\"413\"} [1-9]");
+        assertThat(metrics).doesNotContain("route=\"none\",status=\"413\"");
+    }
+
+    @Test
     void streamedBodyOverTheLimitIs413() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.port())) {
             raw.send("POST /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
