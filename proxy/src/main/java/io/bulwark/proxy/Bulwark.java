@@ -129,7 +129,7 @@ public final class Bulwark implements AutoCloseable {
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
         }, tls);
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
-        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections,
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(registry), connections,
                 tls);
         this.server = new ProxyServer(proxy, transport, workers);
         this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,

@@ -334,7 +334,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A local reply after which the connection closes (malformed or refused input). */
+    /**
+     * A local reply after which the connection closes (malformed or refused input).
+     *
+     * @param requestId null when the request's headers could not be read: one is made up, so that
+     *     the reply, its {@code X-Request-Id} and its access-log line still share an id
+     */
     void replyAndClose(LocalReply reply, String message, HttpRequest request, HttpVersion version, String requestId) {
         replyAndClose(reply, message, request, version, requestId, null);
     }
@@ -343,9 +348,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void replyAndClose(LocalReply reply, String message, HttpRequest request, HttpVersion version,
                                String requestId, Route route) {
         long start = System.nanoTime();
-        FullHttpResponse response = reply.build(ctx.alloc(), version, message, requestId, 0);
+        String id = requestId != null ? requestId : Headers.newRequestId();
+        FullHttpResponse response = reply.build(ctx.alloc(), version, message, id, 0);
         HttpUtil.setKeepAlive(response, false);
-        recordLocal(reply, request, requestId, route, start, response.content().readableBytes());
+        recordLocal(reply, request, id, route, start, response.content().readableBytes());
         closeAfterResponse = true;
         closing = true;
         releaseBacklog();
@@ -389,8 +395,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (log.enabled()) {
             String method = request == null ? "-" : request.method().name();
             String path = request == null ? "-" : request.uri();
-            log.log(new AccessLog.Entry(System.currentTimeMillis(), requestId, method, path, code, routeName,
-                    clusterName, null, 0, (System.nanoTime() - startNanos) / 1e6, 0, 0, bytesOut, reply.code()));
+            AccessLog.Entry entry = new AccessLog.Entry(System.currentTimeMillis(), requestId, method, path, code,
+                    routeName, clusterName, null, 0, (System.nanoTime() - startNanos) / 1e6, 0, 0, bytesOut,
+                    reply.code());
+            if (route == null && reply != LocalReply.NO_ROUTE) {
+                log.logRefusal(entry); // malformed input, before routing: rate-limited, a flood must not flood the log
+            } else {
+                log.log(entry);
+            }
         }
     }
 

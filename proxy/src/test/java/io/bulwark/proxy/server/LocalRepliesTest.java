@@ -62,8 +62,11 @@ class LocalRepliesTest {
         assertThat(r.status()).isEqualTo(status);
         assertThat(r.header("x-bulwark-error")).isEqualTo(code);
         assertThat(r.header("content-type")).isEqualTo("application/json");
-        assertThat(r.body()).startsWith("{\"error\":\"" + code + "\",\"message\":\"")
-                .contains("\"request_id\":");
+        assertThat(r.body()).startsWith("{\"error\":\"" + code + "\",\"message\":\"");
+        // A string always, also for a request refused before its headers were read (CONTRACT §3).
+        String id = r.header("x-request-id");
+        assertThat(id).isNotBlank();
+        assertThat(r.body()).contains("\"request_id\":\"" + id + "\"");
     }
 
     private static void assertLocalReply(HttpResponse<String> r, int status, String code) {
