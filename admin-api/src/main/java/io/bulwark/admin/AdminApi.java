@@ -103,8 +103,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 return clusters(method, p, query, body);
             case "config":
                 if (p.length == 1) {
-                    return get(method, () -> new AdminResponse(200,
-                            ConfigLoader.toJson(proxy.config(), true)));
+                    return get(method, this::config);
                 }
                 if (p.length == 2 && p[1].equals("reload")) {
                     return method == HttpMethod.POST ? reload() : notAllowed(method);
@@ -216,6 +215,19 @@ public final class AdminApi implements AdminServer.ApiHandler {
         for (Route r : proxy.routes()) {
             list.add(StateJson.route(r));
         }
+        return ok(root);
+    }
+
+    /** The effective config ({@code bulwark}, token redacted) and how it can be reloaded ({@code reload_paths}). */
+    private AdminResponse config() {
+        ObjectNode root;
+        try {
+            root = (ObjectNode) StateJson.MAPPER.readTree(ConfigLoader.toJson(proxy.config(), true));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the config JSON does not parse", e);
+        }
+        ArrayNode paths = root.putArray("reload_paths");
+        proxy.reloadPaths().forEach(paths::add);
         return ok(root);
     }
 

@@ -93,8 +93,12 @@ public final class Bulwark implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private InetSocketAddress proxyAddress;
     private InetSocketAddress adminAddress;
+    /** Whether the config came from a file: without one (demo) nothing can be reloaded. */
+    private final boolean reloadable;
+    private volatile boolean sighupReloads;
 
     private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
+        this.reloadable = configFile != null;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(new MeterDescriptions()); // before any binder registers a meter
         new JvmMemoryMetrics().bindTo(registry);
@@ -189,6 +193,11 @@ public final class Bulwark implements AutoCloseable {
         }
 
         @Override
+        public List<String> reloadPaths() {
+            return Bulwark.this.reloadPaths();
+        }
+
+        @Override
         public ClusterCircuitBreaker circuitBreaker(Cluster cluster) {
             Policies.Cluster p = snapshot.get().policies(cluster);
             return p == null ? null : p.breaker();
@@ -246,6 +255,42 @@ public final class Bulwark implements AutoCloseable {
         LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport",
                 bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name());
         return bulwark;
+    }
+
+    /**
+     * Tells whether a SIGHUP handler could be installed (the command line installs it after start).
+     * When it could not, SIGHUP does nothing (a process started under {@code nohup} ignores it for
+     * good), so this says so out loud at WARN, naming the reload paths that do work.
+     */
+    public void sighupReloads(boolean handled) {
+        sighupReloads = handled;
+        if (!handled && reloadable) {
+            LOG.warn("SIGHUP is ignored by this process (started under nohup, or with SIGHUP ignored), so "
+                    + "`kill -HUP` will not reload the config. Reload with POST /api/v1/config/reload on the admin "
+                    + "API (http://{}:{}){}", adminAddress.getHostString(), adminAddress.getPort(),
+                    snapshot.get().config().watchConfig() ? "; watch-config is on, so saving the file reloads it too"
+                            : ", or set bulwark.watch-config = true to reload when the file changes");
+        }
+    }
+
+    /**
+     * The ways the config can be reloaded now ({@code reload_paths} in {@code GET /api/v1/config}):
+     * {@code admin_api}, {@code sighup} when a handler is installed, {@code watch_config} when on;
+     * none for a built-in config (demo), which has no file to re-read.
+     */
+    public List<String> reloadPaths() {
+        if (!reloadable) {
+            return List.of();
+        }
+        List<String> paths = new java.util.ArrayList<>(3);
+        paths.add("admin_api");
+        if (sighupReloads) {
+            paths.add("sighup");
+        }
+        if (snapshot.get().config().watchConfig()) {
+            paths.add("watch_config");
+        }
+        return List.copyOf(paths);
     }
 
     /** Reloads the config file (SIGHUP, tests); the admin API and the file watcher call the same. */

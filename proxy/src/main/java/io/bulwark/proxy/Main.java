@@ -245,7 +245,7 @@ public final class Main {
             }
         };
         Signals.onTerminate(stop);
-        Signals.onHangup(() -> bulwark.reload("sighup"));
+        bulwark.sighupReloads(Signals.onHangup(() -> bulwark.reload("sighup")));
         try {
             stopped.await();
         } catch (InterruptedException e) {

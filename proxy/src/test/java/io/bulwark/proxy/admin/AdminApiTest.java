@@ -227,6 +227,24 @@ class AdminApiTest {
     }
 
     @Test
+    void effectiveConfigNamesTheReloadPathsThatWork() throws Exception {
+        // Started in-process: no SIGHUP handler (the command line installs it), watch-config off.
+        assertThat(json(call("GET", "/api/v1/config", null)).get("reload_paths").toString())
+                .isEqualTo("[\"admin_api\"]");
+        try (ProxyHarness watching = ProxyHarness.start("""
+                watch-config = true
+                clusters { app { endpoints = [ "%s" ] } }
+                routes = [ { name = main, match { path-prefix = "/" }, cluster = app } ]
+                """.formatted(a.address()))) {
+            assertThat(JSON.readTree(watching.admin("/api/v1/config").body()).get("reload_paths").toString())
+                    .isEqualTo("[\"admin_api\",\"watch_config\"]");
+            watching.bulwark().sighupReloads(true);
+            assertThat(JSON.readTree(watching.admin("/api/v1/config").body()).get("reload_paths").toString())
+                    .isEqualTo("[\"admin_api\",\"sighup\",\"watch_config\"]");
+        }
+    }
+
+    @Test
     void routesListTheirEffectiveSettings() throws Exception {
         JsonNode route = json(call("GET", "/api/v1/routes", null)).get("routes").get(0);
         assertThat(route.get("name").asText()).isEqualTo("main");
