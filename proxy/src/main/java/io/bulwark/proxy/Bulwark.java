@@ -28,6 +28,7 @@ import io.bulwark.proxy.server.ProxyServer;
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.health.DelayScheduler;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
@@ -111,7 +112,14 @@ public final class Bulwark implements AutoCloseable {
             events.publish(event);
             resilienceMetrics.publish(event);
         };
-        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, null));
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-background");
+            t.setDaemon(true);
+            return t;
+        });
+        // Ejections end at their ejected_until, on the background thread (as the outlier ticks run).
+        DelayScheduler timers = DelayScheduler.of(background);
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, timers, null));
         trackMeters();
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
@@ -121,11 +129,6 @@ public final class Bulwark implements AutoCloseable {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
         new NettyEventExecutorMetrics(workers).bindTo(registry);
-        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bulwark-background");
-            t.setDaemon(true);
-            return t;
-        });
         this.tls = new TlsContexts();
         tls.prepare(config);
         ConnectionPools pools = new ConnectionPools(workers, transport, upstream -> {
@@ -136,7 +139,7 @@ public final class Bulwark implements AutoCloseable {
         this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(registry), connections,
                 tls);
         this.server = new ProxyServer(proxy, transport, workers);
-        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,
+        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink, timers,
                 pools::closeIdle, registry, tls);
         OperatorStateFile stateFile = config.admin().stateFile()
                 .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);

@@ -8,6 +8,7 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.RouteTable;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.DelayScheduler;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -46,9 +47,11 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
      * pooled connections; for a changed cluster, each upstream that still exists keeps its operator
      * drain, health override, weight override, health verdict and outlier ejection (with its
      * deadline and backoff multiplier).
+     *
+     * @param timers readmits ejected upstreams at their deadline (null: at the next outlier tick)
      */
     public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
-                                 Snapshot previous) {
+                                 DelayScheduler timers, Snapshot previous) {
         Map<String, Cluster> clusters = new LinkedHashMap<>();
         for (ClusterConfig clusterConfig : config.clusters().values()) {
             Cluster old = previous == null ? null : previous.clusters().get(clusterConfig.name());
@@ -56,7 +59,7 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
                 clusters.put(clusterConfig.name(), old);
                 continue;
             }
-            Cluster cluster = new Cluster(clusterConfig, clock, events);
+            Cluster cluster = new Cluster(clusterConfig, clock, events, timers);
             cluster.resolve(resolver);
             if (old != null) {
                 carryOver(old, cluster);

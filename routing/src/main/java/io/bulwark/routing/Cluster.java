@@ -2,6 +2,7 @@ package io.bulwark.routing;
 
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.EndpointConfig;
+import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.lb.LoadBalancer;
 import io.bulwark.routing.lb.LoadBalancers;
 import io.bulwark.routing.outlier.OutlierDetector;
@@ -53,10 +54,20 @@ public final class Cluster {
 
     /** @param events where outlier ejections, readmissions and recoveries are published */
     public Cluster(ClusterConfig config, Clock clock, EventSink events) {
+        this(config, clock, events, null);
+    }
+
+    /**
+     * @param events where outlier ejections, readmissions and recoveries are published
+     * @param scheduler readmits an ejected upstream at its {@code ejected_until} (null: at the first
+     *     {@link #tick()} after it); on {@code clock}'s time
+     */
+    public Cluster(ClusterConfig config, Clock clock, EventSink events, DelayScheduler scheduler) {
         this.config = config;
         this.clock = clock;
         this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
-        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events);
+        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events,
+                scheduler);
         this.events = events;
     }
 
