@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A cluster at run time: its upstreams (one per resolved endpoint address), the current
@@ -65,7 +66,10 @@ public final class Cluster {
     public Cluster(ClusterConfig config, Clock clock, EventSink events, DelayScheduler scheduler) {
         this.config = config;
         this.clock = clock;
-        this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
+        // Numbered per cluster so that each event loop's round robin starts at a different host.
+        AtomicInteger balancerInstances = new AtomicInteger();
+        this.loadBalancers = ThreadLocal.withInitial(() ->
+                LoadBalancers.create(config, balancerInstances.getAndIncrement()));
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events,
                 scheduler);
         this.events = events;
