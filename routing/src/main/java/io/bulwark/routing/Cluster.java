@@ -185,6 +185,7 @@ public final class Cluster {
                 } else if (next.stream().noneMatch(u -> u.address().equals(name))) {
                     Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), config.slowStart(),
                             clock, this::refresh);
+                    created.setEventSink(events);
                     if (resolvedOnce) {
                         created.startSlowStart(); // a host joining a running cluster ramps up like a returning one
                     }

@@ -162,6 +162,12 @@ class AdminApiTest {
         await().atMost(Duration.ofSeconds(2)).until(() ->
                 json(call("GET", upstreamPath(busy), null)).get("admin").asText().equals("drained"));
         assertThat(busy.requests()).isEqualTo(1);
+        JsonNode done = json(call("GET", "/api/v1/events?limit=20", null)).get("events").get(0);
+        assertThat(done.get("type").asText()).isEqualTo("drained");
+        assertThat(done.get("upstream").asText()).isEqualTo(busy.address());
+        assertThat(done.get("from").asText()).isEqualTo("draining");
+        assertThat(done.get("to").asText()).isEqualTo("drained");
+        assertThat(done.get("reason").asText()).isEqualTo("in_flight_finished");
     }
 
     @Test
