@@ -213,7 +213,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
         ObjectNode root = StateJson.MAPPER.createObjectNode();
         ArrayNode list = root.putArray("routes");
         for (Route r : proxy.routes()) {
-            list.add(StateJson.route(r));
+            list.add(StateJson.route(r, proxy.fault(r)));
         }
         return ok(root);
     }

@@ -260,6 +260,43 @@ class AdminApiTest {
     }
 
     @Test
+    void routesShowEverySettingInForceWithTheirDefaults() throws Exception {
+        try (ProxyHarness configured = ProxyHarness.start("""
+                clusters { app { endpoints = [ "%s" ] } }
+                routes = [ {
+                  name = tuned, match { path-prefix = "/" }, cluster = app
+                  request-headers { add { x-from = bulwark }, remove = [ x-debug ] }
+                  retry {
+                    retry-on = [ reset, retriable-status ], retriable-status = [ 429, 503 ]
+                    backoff { base = 10ms, max = 80ms }, min-retry-concurrency = 7
+                  }
+                  fault { abort { percent = 5, status = 502 } }
+                } ]
+                """.formatted(a.address()))) {
+            JsonNode route = JSON.readTree(configured.admin("/api/v1/routes").body()).get("routes").get(0);
+            assertThat(route.get("request_headers").toString())
+                    .isEqualTo("{\"add\":{\"x-from\":\"bulwark\"},\"remove\":[\"x-debug\"]}");
+            JsonNode retry = route.get("retry");
+            assertThat(retry.get("retriable_status").toString()).isEqualTo("[429,503]");
+            assertThat(retry.get("backoff").toString()).isEqualTo("{\"base_ms\":10,\"max_ms\":80}");
+            assertThat(retry.get("min_retry_concurrency").asInt()).isEqualTo(7);
+            assertThat(route.get("fault").get("active").asBoolean()).isTrue();
+            assertThat(route.get("fault").get("abort").toString()).isEqualTo("{\"percent\":5.0,\"status\":502}");
+
+            // The operator's run-time switch is what is in force, so that is what the route shows.
+            configured.admin("PUT", "/api/v1/routes/tuned/fault", "{}");
+            JsonNode after = JSON.readTree(configured.admin("/api/v1/routes").body()).get("routes").get(0);
+            assertThat(after.get("fault").get("active").asBoolean()).isFalse();
+        }
+        JsonNode defaults = json(call("GET", "/api/v1/routes", null)).get("routes").get(0);
+        assertThat(defaults.get("retry").get("retriable_status").toString()).isEqualTo("[503]");
+        assertThat(defaults.get("retry").get("backoff").toString()).isEqualTo("{\"base_ms\":25,\"max_ms\":250}");
+        assertThat(defaults.get("retry").get("min_retry_concurrency").asInt()).isEqualTo(3);
+        assertThat(defaults.get("request_headers").toString()).isEqualTo("{\"add\":{},\"remove\":[]}");
+        assertThat(defaults.get("fault").get("active").asBoolean()).isFalse();
+    }
+
+    @Test
     void eventsRejectABadLimit() throws Exception {
         assertThat(call("GET", "/api/v1/events?limit=x", null).statusCode()).isEqualTo(400);
         assertThat(call("GET", "/api/v1/events?limit=0", null).statusCode()).isEqualTo(400);
