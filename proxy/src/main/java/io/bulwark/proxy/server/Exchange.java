@@ -827,6 +827,7 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
         cancelTryTimer();
         cancelRouteTimer();
         long latency = System.nanoTime() - tryStartNanos;
+        upstreamNanos = latency;
         upstream.onResponse(101, latency);
         HttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                 response.headers().copy());
@@ -843,8 +844,12 @@ final class Exchange implements ConnectionPool.AcquireCallback, UpstreamConnecti
             tryOpen = false;
             upstream.onRequestEnd();
         }
-        log();
-        frontend.becomeTunnel(c.channel());
+        // Logged (and timed) when the tunnel ends, with the bytes relayed both ways, not at the 101.
+        frontend.becomeTunnel(c.channel(), traffic -> {
+            bytesIn += traffic.fromClient;
+            bytesOut += traffic.toClient;
+            log();
+        });
     }
 
     // ------------------------------------------------------------------ completion

@@ -459,15 +459,23 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Switches this connection to a raw byte tunnel (after an upstream answered 101). */
-    void becomeTunnel(Channel upstreamChannel) {
+    /**
+     * Switches this connection to a raw byte tunnel (after an upstream answered 101).
+     *
+     * @param onEnd called with the bytes relayed each way once the tunnel is closed
+     */
+    void becomeTunnel(Channel upstreamChannel, java.util.function.Consumer<Tunnel.Traffic> onEnd) {
         disarmHeaderTimer();
         current = null;
         proxy.exchangeEnded();
         proxy.tunnelOpened();
         Channel client = ctx.channel();
-        client.closeFuture().addListener(f -> proxy.tunnelClosed());
-        Tunnel.splice(client, upstreamChannel, backlog);
+        Tunnel.Traffic traffic = new Tunnel.Traffic();
+        client.closeFuture().addListener(f -> {
+            proxy.tunnelClosed();
+            onEnd.accept(traffic);
+        });
+        Tunnel.splice(client, upstreamChannel, backlog, traffic);
         backlog.clear();
     }
 
