@@ -110,8 +110,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 return clusters(method, p, query, body);
             case "config":
                 if (p.length == 1) {
-                    return get(method, () -> new AdminResponse(200,
-                            ConfigLoader.toJson(proxy.config(), true)));
+                    return get(method, this::config);
                 }
                 if (p.length == 2 && p[1].equals("reload")) {
                     return method == HttpMethod.POST ? reload() : notAllowed(method);
@@ -221,8 +220,21 @@ public final class AdminApi implements AdminServer.ApiHandler {
         ObjectNode root = StateJson.MAPPER.createObjectNode();
         ArrayNode list = root.putArray("routes");
         for (Route r : proxy.routes()) {
-            list.add(StateJson.route(r));
+            list.add(StateJson.route(r, proxy.fault(r)));
         }
+        return ok(root);
+    }
+
+    /** The effective config ({@code bulwark}, token redacted) and how it can be reloaded ({@code reload_paths}). */
+    private AdminResponse config() {
+        ObjectNode root;
+        try {
+            root = (ObjectNode) StateJson.MAPPER.readTree(ConfigLoader.toJson(proxy.config(), true));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the config JSON does not parse", e);
+        }
+        ArrayNode paths = root.putArray("reload_paths");
+        proxy.reloadPaths().forEach(paths::add);
         return ok(root);
     }
 
@@ -333,6 +345,11 @@ public final class AdminApi implements AdminServer.ApiHandler {
     static Duration ttl(String text) {
         if (text == null) {
             return null;
+        }
+        String trimmed = text.trim();
+        if (trimmed.matches("[0-9]*\\.?[0-9]+")) {
+            // HOCON would read a bare number as milliseconds; a TTL of "10" meaning 10ms is never intended.
+            throw new BadRequest("ttl \"" + text + "\" has no unit (write " + trimmed + "s or " + trimmed + "m)");
         }
         try {
             Duration d = com.typesafe.config.ConfigFactory.parseString("t = \"" + text.replace("\"", "") + "\"")

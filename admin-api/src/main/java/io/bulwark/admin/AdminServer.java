@@ -130,6 +130,14 @@ public final class AdminServer {
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
         HttpMethod method = request.method();
+        boolean readOnlyPath = path.equals("/live") || path.equals("/ready") || path.equals("/metrics");
+        if (readOnlyPath && method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            // As every read-only /api endpoint does: a POST to /metrics is a mistake worth saying so.
+            FullHttpResponse r = json(ctx, AdminResponse.error(405, "method_not_allowed",
+                    method + " is not allowed here"));
+            r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+            return r;
+        }
         switch (path) {
             case "/live":
                 return text(ctx, HttpResponseStatus.OK, "live\n", "text/plain; charset=utf-8");

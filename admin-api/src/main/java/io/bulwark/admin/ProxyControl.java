@@ -45,6 +45,12 @@ public interface ProxyControl {
     /** Re-reads and validates the config file, swapping it in when valid. */
     ReloadResult reload();
 
+    /**
+     * How the config can be reloaded now: {@code admin_api}, {@code sighup}, {@code watch_config};
+     * empty when there is no file to reload.
+     */
+    List<String> reloadPaths();
+
     /** @param problems empty when the new config was accepted */
     record ReloadResult(boolean accepted, List<ConfigProblem> problems, String summary) {
     }

@@ -93,7 +93,8 @@ final class StateJson {
         return n;
     }
 
-    static ObjectNode route(Route r) {
+    /** @param fault the fault settings in force (the config's, or the operator's run-time switch) */
+    static ObjectNode route(Route r, io.bulwark.config.FaultConfig fault) {
         RouteConfig rc = r.config();
         ObjectNode n = MAPPER.createObjectNode();
         n.put("name", r.name());
@@ -119,19 +120,33 @@ final class StateJson {
             clusters.addObject().put("name", wc.name()).put("weight", wc.weight());
         }
         rc.prefixRewrite().ifPresentOrElse(p -> n.put("prefix_rewrite", p), () -> n.putNull("prefix_rewrite"));
+        ObjectNode requestHeaders = n.putObject("request_headers");
+        ObjectNode add = requestHeaders.putObject("add");
+        rc.requestHeaders().add().forEach(add::put);
+        ArrayNode remove = requestHeaders.putArray("remove");
+        rc.requestHeaders().remove().forEach(remove::add);
         n.put("timeout_ms", rc.timeout().toMillis());
         ObjectNode retry = n.putObject("retry");
         retry.put("max_retries", rc.retry().maxRetries());
         ArrayNode on = retry.putArray("retry_on");
         rc.retry().retryOn().stream().map(x -> x.configName()).sorted().forEach(on::add);
+        ArrayNode statuses = retry.putArray("retriable_status");
+        rc.retry().retriableStatus().stream().sorted().forEach(statuses::add);
         retry.put("per_try_timeout_ms", rc.retry().perTryTimeout().toMillis());
+        retry.putObject("backoff")
+                .put("base_ms", rc.retry().backoff().base().toMillis())
+                .put("max_ms", rc.retry().backoff().max().toMillis());
         retry.put("budget_percent", rc.retry().budgetPercent());
+        retry.put("min_retry_concurrency", rc.retry().minRetryConcurrency());
         retry.put("retry_non_idempotent", rc.retry().retryNonIdempotent());
         retry.put("buffer_limit", rc.retry().bufferLimit());
         rc.rateLimit().ifPresentOrElse(rl -> n.putObject("rate_limit")
                 .put("requests_per_second", rl.requestsPerSecond())
                 .put("burst", rl.burst())
                 .put("key", rl.key().toString()), () -> n.putNull("rate_limit"));
+        ObjectNode f = fault(r.name(), fault);
+        f.remove("route");
+        n.set("fault", f);
         return n;
     }
 

@@ -73,8 +73,8 @@ final class TestProxyControl implements ProxyControl {
             Cluster cluster = new Cluster(cc, clock, events);
             cluster.resolve(Cluster.Resolver.SYSTEM); // IP literals only: no DNS lookup
             clusters.put(cc.name(), cluster);
-            breakers.put(cc.name(), new ClusterCircuitBreaker(cc.name(), cc.circuitBreaker(), clock));
-            limits.put(cc.name(), new ClusterLimits(cc.limits()));
+            breakers.put(cc.name(), cluster.breaker());
+            limits.put(cc.name(), cluster.limits());
         }
         this.routes = RouteTable.compile(config.routes(), clusters).routes();
     }
@@ -114,6 +114,11 @@ final class TestProxyControl implements ProxyControl {
     @Override
     public void closeIdleConnections(Upstream upstream) {
         idleClosed.add(upstream);
+    }
+
+    @Override
+    public List<String> reloadPaths() {
+        return List.of("admin_api");
     }
 
     @Override

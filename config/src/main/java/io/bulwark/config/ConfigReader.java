@@ -256,6 +256,13 @@ final class ConfigReader {
         if (!requirePresent(slot, expected)) {
             return Duration.ZERO;
         }
+        Optional<BigDecimal> unitless = numberOf(slot.value());
+        if (unitless.isPresent() && unitless.get().signum() != 0) {
+            // HOCON reads a bare number as milliseconds: `timeout = 15` would silently be 15ms.
+            String n = unitless.get().stripTrailingZeros().toPlainString();
+            problemAt(slot, render(slot.value()) + " has no unit (write " + n + "s or " + n + "ms)");
+            return Duration.ZERO;
+        }
         Duration d;
         try {
             d = slot.value().atKey(SCRATCH_KEY).getDuration(SCRATCH_KEY);

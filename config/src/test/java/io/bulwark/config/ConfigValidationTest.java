@@ -235,6 +235,27 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aDurationWithoutAUnitIsRejectedWithAHint() {
+        // HOCON would read a bare number as milliseconds: `timeout = 15` meant 15s and silently became 15ms.
+        assertThat(problemsOf(BASE + "bulwark.routes = [ { cluster = users, timeout = 15 } ]"))
+                .extracting(ConfigProblem::toString)
+                .containsExactly("bulwark.routes[0].timeout: 15 has no unit (write 15s or 15ms)");
+        assertThat(problemsOf(BASE + "bulwark.listener.idle-timeout = \"60\""))
+                .extracting(ConfigProblem::toString)
+                .containsExactly("bulwark.listener.idle-timeout: \"60\" has no unit (write 60s or 60ms)");
+        assertThat(problemsOf(BASE + "bulwark.clusters.users.outlier-detection.interval = 2.5"))
+                .extracting(ConfigProblem::toString)
+                .containsExactly("bulwark.clusters.users.outlier-detection.interval: 2.5 has no unit (write 2.5s or 2.5ms)");
+    }
+
+    @Test
+    void aZeroDurationNeedsNoUnit() throws ConfigValidationException {
+        BulwarkConfig config = ConfigLoader.parse(BASE
+                + "bulwark.routes = [ { cluster = users, retry { per-try-timeout = 0 } } ]\n", Map.of());
+        assertThat(config.routes().get(0).retry().perTryTimeout()).isZero();
+    }
+
+    @Test
     void reportsEveryProblemOfAFileAtOnce() {
         String hocon = """
                 bulwark {

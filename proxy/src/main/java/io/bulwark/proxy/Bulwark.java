@@ -17,6 +17,7 @@ import io.bulwark.config.FaultConfig;
 import io.bulwark.proxy.health.HealthChecks;
 import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.proxy.metrics.MeterDescriptions;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.metrics.ResilienceMetrics;
 import io.bulwark.routing.EventSink;
@@ -29,6 +30,7 @@ import io.bulwark.proxy.server.ProxyServer;
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.health.DelayScheduler;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
@@ -94,9 +96,14 @@ public final class Bulwark implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private InetSocketAddress proxyAddress;
     private InetSocketAddress adminAddress;
+    /** Whether the config came from a file: without one (demo) nothing can be reloaded. */
+    private final boolean reloadable;
+    private volatile boolean sighupReloads;
 
     private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
+        this.reloadable = configFile != null;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(new MeterDescriptions()); // before any binder registers a meter
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -107,7 +114,14 @@ public final class Bulwark implements AutoCloseable {
             events.publish(event);
             resilienceMetrics.publish(event);
         };
-        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, null));
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-background");
+            t.setDaemon(true);
+            return t;
+        });
+        // Ejections end at their ejected_until, on the background thread (as the outlier ticks run).
+        DelayScheduler timers = DelayScheduler.of(background);
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, timers, null));
         trackMeters();
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
@@ -117,11 +131,6 @@ public final class Bulwark implements AutoCloseable {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
         new NettyEventExecutorMetrics(workers).bindTo(registry);
-        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bulwark-background");
-            t.setDaemon(true);
-            return t;
-        });
         this.tls = new TlsContexts();
         tls.prepare(config);
         ConnectionPools pools = new ConnectionPools(workers, transport, upstream -> {
@@ -129,10 +138,10 @@ public final class Bulwark implements AutoCloseable {
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
         }, tls);
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
-        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(), connections,
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(registry), connections,
                 tls);
         this.server = new ProxyServer(proxy, transport, workers);
-        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink,
+        this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink, timers,
                 pools::closeIdle, registry, tls);
         OperatorStateFile stateFile = config.admin().stateFile()
                 .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);
@@ -185,6 +194,11 @@ public final class Bulwark implements AutoCloseable {
         @Override
         public ReloadResult reload() {
             return reloader.reload("admin_api");
+        }
+
+        @Override
+        public List<String> reloadPaths() {
+            return Bulwark.this.reloadPaths();
         }
 
         @Override
@@ -245,6 +259,42 @@ public final class Bulwark implements AutoCloseable {
         LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport",
                 bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name());
         return bulwark;
+    }
+
+    /**
+     * Tells whether a SIGHUP handler could be installed (the command line installs it after start).
+     * When it could not, SIGHUP does nothing (a process started under {@code nohup} ignores it for
+     * good), so this says so out loud at WARN, naming the reload paths that do work.
+     */
+    public void sighupReloads(boolean handled) {
+        sighupReloads = handled;
+        if (!handled && reloadable) {
+            LOG.warn("SIGHUP is ignored by this process (started under nohup, or with SIGHUP ignored), so "
+                    + "`kill -HUP` will not reload the config. Reload with POST /api/v1/config/reload on the admin "
+                    + "API (http://{}:{}){}", adminAddress.getHostString(), adminAddress.getPort(),
+                    snapshot.get().config().watchConfig() ? "; watch-config is on, so saving the file reloads it too"
+                            : ", or set bulwark.watch-config = true to reload when the file changes");
+        }
+    }
+
+    /**
+     * The ways the config can be reloaded now ({@code reload_paths} in {@code GET /api/v1/config}):
+     * {@code admin_api}, {@code sighup} when a handler is installed, {@code watch_config} when on;
+     * none for a built-in config (demo), which has no file to re-read.
+     */
+    public List<String> reloadPaths() {
+        if (!reloadable) {
+            return List.of();
+        }
+        List<String> paths = new java.util.ArrayList<>(3);
+        paths.add("admin_api");
+        if (sighupReloads) {
+            paths.add("sighup");
+        }
+        if (snapshot.get().config().watchConfig()) {
+            paths.add("watch_config");
+        }
+        return List.copyOf(paths);
     }
 
     /** Reloads the config file (SIGHUP, tests); the admin API and the file watcher call the same. */

@@ -13,6 +13,7 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.DelayScheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -48,6 +49,7 @@ final class ConfigReloader {
     private final EventSink events;
     private final Consumer<Upstream> retire;
     private final TlsContexts tls;
+    private final DelayScheduler timers;
     private final Counter accepted;
     private final Counter rejected;
     private byte[] lastDigest;
@@ -57,8 +59,10 @@ final class ConfigReloader {
      * @param retire called for each upstream a reload removed
      */
     ConfigReloader(Path file, AtomicReference<Snapshot> snapshot, Cluster.Resolver resolver, Clock clock,
-                   EventSink events, Consumer<Upstream> retire, MeterRegistry registry, TlsContexts tls) {
+                   EventSink events, DelayScheduler timers, Consumer<Upstream> retire, MeterRegistry registry,
+                   TlsContexts tls) {
         this.tls = tls;
+        this.timers = timers;
         this.file = file;
         this.snapshot = snapshot;
         this.resolver = resolver;
@@ -89,7 +93,7 @@ final class ConfigReloader {
         Snapshot next;
         try {
             tls.prepare(config); // a certificate that cannot be used rejects the reload; renewed files are picked up
-            next = Snapshot.build(config, clock, resolver, events, previous);
+            next = Snapshot.build(config, clock, resolver, events, timers, previous);
         } catch (RuntimeException e) {
             return reject(trigger, List.of(new ConfigProblem(file.toString(), "cannot apply: " + e.getMessage())));
         }

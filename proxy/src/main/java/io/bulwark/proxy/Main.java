@@ -140,7 +140,7 @@ public final class Main {
         }
         DemoUpstreams upstreams;
         try {
-            upstreams = DemoUpstreams.start(0, 0, 0);
+            upstreams = startDemoUpstreams();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return FATAL;
@@ -170,8 +170,33 @@ public final class Main {
                     + "/anything; echo; done   # flaky 503s are retried on other upstreams");
             out.println("  curl -s http://127.0.0.1:" + adminPortFinal + "/metrics | grep bulwark_");
             out.println();
+            out.println("Admin API (the README's examples, on this demo's cluster \"demo\" and route \"demo\"):");
+            String admin = "http://127.0.0.1:" + adminPortFinal + "/api/v1";
+            String flaky = admin + "/clusters/demo/upstreams/127.0.0.1:" + upstreams.flakyPort();
+            String healthy = admin + "/clusters/demo/upstreams/127.0.0.1:" + upstreams.healthyPort();
+            out.println("  curl -s " + admin + "/clusters/demo");
+            out.println("  for i in $(seq 12); do curl -s -o /dev/null 'http://127.0.0.1:" + proxyPort
+                    + "/?fail=503'; done   # flaky fails 3 in a row: ejected");
+            out.println("  curl -s " + flaky + "            # why it gets no traffic");
+            out.println("  curl -s -X POST '" + healthy + "/drain?ttl=10m'");
+            out.println("  curl -s -X POST " + healthy + "/restore");
+            out.println("  curl -s -X PUT " + admin + "/routes/demo/fault -d '{\"abort\":{\"percent\":50,\"status\":503}}'");
+            out.println("  curl -s -X PUT " + admin + "/routes/demo/fault -d '{}'          # faults off again");
+            out.println("  curl -s '" + admin + "/events?limit=20'");
+            out.println();
             out.println("Stop with Ctrl-C.");
         }, err, upstreams);
+    }
+
+    /** The demo's upstream ports, as the README's examples use them; others are taken when these are. */
+    static final int[] DEMO_UPSTREAM_PORTS = {9001, 9002, 9003};
+
+    private static DemoUpstreams startDemoUpstreams() throws InterruptedException {
+        try {
+            return DemoUpstreams.start(DEMO_UPSTREAM_PORTS[0], DEMO_UPSTREAM_PORTS[1], DEMO_UPSTREAM_PORTS[2]);
+        } catch (IllegalStateException taken) {
+            return DemoUpstreams.start(0, 0, 0); // the ports it prints are then the ones to use
+        }
     }
 
     /**
@@ -246,7 +271,7 @@ public final class Main {
             }
         };
         Signals.onTerminate(stop);
-        Signals.onHangup(() -> bulwark.reload("sighup"));
+        bulwark.sighupReloads(Signals.onHangup(() -> bulwark.reload("sighup")));
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -3,6 +3,7 @@ package io.bulwark.proxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGTERM and SIGINT start the graceful stop. Handled as signals rather than in a shutdown hook
@@ -15,17 +16,24 @@ final class Signals {
     private Signals() {
     }
 
-    /** SIGHUP reloads the config, on a thread of its own (a reload resolves DNS and may block). */
-    static void onHangup(Runnable reload) {
+    /**
+     * SIGHUP reloads the config, on a thread of its own (a reload resolves DNS and may block).
+     *
+     * @return false when SIGHUP cannot reach this process: it was ignored when the JVM started (as
+     *     {@code nohup} does; the JVM then leaves it ignored) or the JVM keeps it ({@code -Xrs})
+     */
+    static boolean onHangup(Runnable reload) {
         try {
-            Signal.handle(new Signal("HUP"), s -> {
+            SignalHandler previous = Signal.handle(new Signal("HUP"), s -> {
                 LOG.info("Received SIGHUP: reloading the config");
                 Thread t = new Thread(reload, "bulwark-reload");
                 t.setDaemon(true);
                 t.start();
             });
+            return previous != SignalHandler.SIG_IGN;
         } catch (IllegalArgumentException e) {
             LOG.debug("cannot handle SIGHUP: {}", e.getMessage());
+            return false;
         }
     }
 

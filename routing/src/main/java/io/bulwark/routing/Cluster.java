@@ -6,6 +6,7 @@ import io.bulwark.routing.limits.ClusterLimits;
 
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.EndpointConfig;
+import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.lb.LoadBalancer;
 import io.bulwark.routing.lb.LoadBalancers;
 import io.bulwark.routing.outlier.OutlierDetector;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A cluster at run time: its upstreams (one per resolved endpoint address), the current
@@ -63,10 +65,23 @@ public final class Cluster {
 
     /** @param events where outlier ejections, readmissions and recoveries are published */
     public Cluster(ClusterConfig config, Clock clock, EventSink events) {
+        this(config, clock, events, null);
+    }
+
+    /**
+     * @param events where outlier ejections, readmissions and recoveries are published
+     * @param scheduler readmits an ejected upstream at its {@code ejected_until} (null: at the first
+     *     {@link #tick()} after it); on {@code clock}'s time
+     */
+    public Cluster(ClusterConfig config, Clock clock, EventSink events, DelayScheduler scheduler) {
         this.config = config;
         this.clock = clock;
-        this.loadBalancers = ThreadLocal.withInitial(() -> LoadBalancers.create(config));
-        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events);
+        // Numbered per cluster so that each event loop's round robin starts at a different host.
+        AtomicInteger balancerInstances = new AtomicInteger();
+        this.loadBalancers = ThreadLocal.withInitial(() ->
+                LoadBalancers.create(config, balancerInstances.getAndIncrement()));
+        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events,
+                scheduler);
         this.events = events;
         this.breaker = new ClusterCircuitBreaker(config.name(), config.circuitBreaker(), clock);
         this.breaker.onTransition(t -> publishTransition(events, t));
@@ -229,6 +244,7 @@ public final class Cluster {
                 } else if (next.stream().noneMatch(u -> u.address().equals(name))) {
                     Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), config.slowStart(),
                             clock, this::refresh);
+                    created.setEventSink(events);
                     if (resolvedOnce) {
                         created.startSlowStart(); // a host joining a running cluster ramps up like a returning one
                     }

@@ -2,6 +2,7 @@ package io.bulwark.routing;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
+import io.bulwark.routing.health.DelayScheduler;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -31,9 +32,11 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
      * drain, health override, weight override, health verdict and outlier ejection (with its
      * deadline and backoff multiplier), and the cluster keeps its circuit breaker's state and its
      * bulkhead's requests in flight. Each route keeps its rate-limit buckets and retry budget.
+     *
+     * @param timers readmits ejected upstreams at their deadline (null: at the next outlier tick)
      */
     public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
-                                 Snapshot previous) {
+                                 DelayScheduler timers, Snapshot previous) {
         Map<String, Cluster> clusters = new LinkedHashMap<>();
         for (ClusterConfig clusterConfig : config.clusters().values()) {
             Cluster old = previous == null ? null : previous.clusters().get(clusterConfig.name());
@@ -41,7 +44,7 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
                 clusters.put(clusterConfig.name(), old);
                 continue;
             }
-            Cluster cluster = new Cluster(clusterConfig, clock, events);
+            Cluster cluster = new Cluster(clusterConfig, clock, events, timers);
             cluster.resolve(resolver);
             if (old != null) {
                 carryOver(old, cluster);

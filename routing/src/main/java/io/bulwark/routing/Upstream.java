@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,6 +65,8 @@ public final class Upstream {
     /** The outlier detector's flag: null while not ejected. */
     private volatile OutlierState outlier;
     private volatile OutcomeListener outcomeListener = OutcomeListener.NONE;
+    /** Where transitions the upstream makes by itself (a drain completing) are published. */
+    private volatile EventSink events = EventSink.NONE;
 
     /** Slow start: when the current ramp began, published by {@link #warming}. */
     private volatile long rampStartNanos;
@@ -278,6 +281,11 @@ public final class Upstream {
         stateChanged();
     }
 
+    /** Sets where transitions this upstream makes by itself (draining -> drained) are published; for its cluster. */
+    public void setEventSink(EventSink sink) {
+        this.events = sink == null ? EventSink.NONE : sink;
+    }
+
     /** Attaches the detector that receives this upstream's outcomes; for the cluster's outlier detector. */
     public void setOutcomeListener(OutcomeListener listener) {
         this.outcomeListener = listener == null ? OutcomeListener.NONE : listener;
@@ -374,6 +382,8 @@ public final class Upstream {
         if (activeRequests.decrementAndGet() == 0 && admin == AdminState.DRAINING
                 && ADMIN.compareAndSet(this, AdminState.DRAINING, AdminState.DRAINED)) {
             stateChanged();
+            events.publish(new StateEvent(clock.currentTimeMillis(), "drained", cluster, address, "draining",
+                    "drained", "in_flight_finished", Map.of()));
         }
     }
 

@@ -71,6 +71,24 @@ class ClusterTest {
     }
 
     @Test
+    void eachThreadsRoundRobinStartsAtADifferentHost() throws Exception {
+        // Fresh clusters each time: with a start chosen at random per thread, two threads' first picks
+        // would coincide one time in three.
+        for (int round = 0; round < 20; round++) {
+            Cluster cluster = new Cluster(TestConfigs.cluster("svc", "127.0.0.1:9001", "127.0.0.1:9002",
+                    "127.0.0.1:9003"), clock);
+            cluster.resolve(Cluster.Resolver.SYSTEM);
+            Upstream first = cluster.loadBalancer().choose(cluster.hostSet(), TestRequest.get("/"), java.util.Set.of());
+            Upstream second = CompletableFuture.supplyAsync(() -> cluster.loadBalancer()
+                    .choose(cluster.hostSet(), TestRequest.get("/"), java.util.Set.of())).get();
+            Upstream third = CompletableFuture.supplyAsync(() -> cluster.loadBalancer()
+                    .choose(cluster.hostSet(), TestRequest.get("/"), java.util.Set.of())).get();
+
+            assertThat(java.util.List.of(first, second, third)).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
     void eachThreadGetsItsOwnBalancer() throws Exception {
         Cluster cluster = new Cluster(TestConfigs.cluster("svc", LoadBalancerKind.LEAST_REQUEST, null, "127.0.0.1:9001"), clock);
         LoadBalancer here = cluster.loadBalancer();

@@ -41,6 +41,30 @@ class UpstreamTest {
     }
 
     @Test
+    void theLastRequestEndingPublishesDrainingToDrained() {
+        java.util.List<StateEvent> events = new java.util.ArrayList<>();
+        upstream.setEventSink(events::add);
+        upstream.onRequestStart();
+        upstream.onRequestStart();
+        upstream.setAdmin(Upstream.AdminState.DRAINING);
+
+        upstream.onRequestEnd();
+        assertThat(events).isEmpty();
+        clock.advance(Duration.ofSeconds(3));
+        upstream.onRequestEnd();
+
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.type()).isEqualTo("drained");
+            assertThat(e.cluster()).isEqualTo("users");
+            assertThat(e.upstream()).isEqualTo("10.0.0.1:8080");
+            assertThat(e.from()).isEqualTo("draining");
+            assertThat(e.to()).isEqualTo("drained");
+            assertThat(e.reason()).isEqualTo("in_flight_finished");
+            assertThat(e.timeMillis()).isEqualTo(clock.currentTimeMillis());
+        });
+    }
+
+    @Test
     void restoreDuringADrainIsNotUndoneByTheLastRequestEnding() {
         upstream.onRequestStart();
         upstream.setAdmin(Upstream.AdminState.DRAINING);

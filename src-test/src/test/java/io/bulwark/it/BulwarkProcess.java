@@ -41,13 +41,38 @@ final class BulwarkProcess implements AutoCloseable {
     }
 
     static BulwarkProcess start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return start(List.of(), args);
+    }
+
+    /**
+     * Starts it with SIGHUP ignored, as {@code nohup} does: a shell ignores the signal and then
+     * becomes the JVM ({@code exec}), which inherits the ignored disposition.
+     */
+    static BulwarkProcess startWithSighupIgnored(String... args) throws IOException {
+        return start(List.of("/bin/sh", "-c", "trap '' HUP; exec \"$0\" \"$@\""), args);
+    }
+
+    private static BulwarkProcess start(List<String> wrapper, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-jar", jar().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().remove("BULWARK_ADMIN_TOKEN");
         return new BulwarkProcess(pb.start());
+    }
+
+    /** Sends a signal by name (e.g. {@code HUP}) with kill(1). */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     /** Runs a command to completion and returns its exit code (output kept for assertions). */

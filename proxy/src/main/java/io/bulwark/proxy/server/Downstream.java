@@ -79,9 +79,11 @@ interface Downstream {
 
     /**
      * The upstream switched protocols: send the client its {@code switchingProtocols} head (with
-     * {@code X-Request-Id}) and relay raw bytes between the client and {@code upstream} from now on.
+     * {@code X-Request-Id}) and relay raw bytes between the client and {@code upstream} from now on;
+     * {@code onEnd} gets the bytes relayed each way when the tunnel closes.
      */
-    void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream);
+    void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream,
+                 java.util.function.Consumer<Tunnel.Traffic> onEnd);
 
     /** Whether the connection is to close after the current response anyway (client asked, shutdown). */
     boolean closeAfterResponse();

@@ -65,6 +65,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     private boolean closeClientAfter;
     private int status;
     private long bytesOut;
+    /** Bytes the client sent through a WebSocket tunnel, after the request. */
+    private long tunnelBytesIn;
     private String error;
     private boolean done;
 
@@ -451,8 +453,13 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         attempt = null;
         a.end();
         admission.releaseAll();
-        log();
-        downstream.upgrade(response, requestId, upstreamChannel);
+        upstreamNanos = a.elapsedNanos();
+        // Logged (and timed) when the tunnel ends, with the bytes relayed both ways, not at the 101.
+        downstream.upgrade(response, requestId, upstreamChannel, traffic -> {
+            tunnelBytesIn = traffic.fromClient;
+            bytesOut += traffic.toClient;
+            log();
+        });
     }
 
     private void finish(boolean keepAlive) {
@@ -477,7 +484,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (accessLog.enabled()) {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
-                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes(), bytesOut,
+                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
                     status >= 400 || status == 0 ? error : null));
         }
     }

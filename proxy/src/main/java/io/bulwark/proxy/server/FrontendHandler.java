@@ -225,20 +225,21 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         int query = target.indexOf('?');
         String path = query >= 0 ? target.substring(0, query) : target;
         if (path.equals("*")) {
-            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " *", request, requestId, null);
+            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " *", request, requestId);
             return;
         }
         Snapshot snapshot = proxy.snapshot();
         Route route = snapshot.routes().match(new NettyRequestView(request, path, requestClientIp));
         if (route == null) {
-            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " " + path, request, requestId, null);
+            localReply(LocalReply.NO_ROUTE, "no route for " + request.method() + " " + path, request, requestId);
             return;
         }
         long maxBody = listener.maxBodySize();
         long declared = HttpUtil.getContentLength(request, -1L);
         if (maxBody > 0 && declared > maxBody) {
+            // Counted and logged under the route it matched and the cluster it would have gone to.
             replyAndClose(LocalReply.BODY_TOO_LARGE, "request body of " + declared + " bytes exceeds the limit of "
-                    + maxBody + " bytes", request, request.protocolVersion(), requestId);
+                    + maxBody + " bytes", request, request.protocolVersion(), requestId, route);
             ReferenceCountUtil.release(request);
             return;
         }
@@ -248,7 +249,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             headers.remove(HttpHeaderNames.EXPECT);
         } else if (headers.contains(HttpHeaderNames.EXPECT)) {
             replyAndClose(LocalReply.BAD_REQUEST, "unsupported expectation: " + headers.get(HttpHeaderNames.EXPECT),
-                    request, request.protocolVersion(), requestId);
+                    request, request.protocolVersion(), requestId, route);
             ReferenceCountUtil.release(request);
             return;
         }
@@ -311,7 +312,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * A local reply to a request that is otherwise well-formed: the connection stays open, and the
      * request's body (if any) is read and dropped.
      */
-    private void localReply(LocalReply reply, String message, HttpRequest request, String requestId, String route) {
+    private void localReply(LocalReply reply, String message, HttpRequest request, String requestId) {
         long start = System.nanoTime();
         boolean hasBody = HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
         if (request instanceof LastHttpContent || !hasBody) {
@@ -322,7 +323,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse response = reply.build(ctx.alloc(), request.protocolVersion(), message, requestId, 0);
         boolean close = closeAfterResponse || proxy.draining();
         HttpUtil.setKeepAlive(response, !close);
-        recordLocal(reply, 0, request, requestId, route, start, response.content().readableBytes());
+        recordLocal(reply, request, requestId, null, start, response.content().readableBytes());
         ReferenceCountUtil.release(request);
         if (close) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
@@ -334,12 +335,24 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A local reply after which the connection closes (malformed or refused input). */
+    /**
+     * A local reply after which the connection closes (malformed or refused input).
+     *
+     * @param requestId null when the request's headers could not be read: one is made up, so that
+     *     the reply, its {@code X-Request-Id} and its access-log line still share an id
+     */
     void replyAndClose(LocalReply reply, String message, HttpRequest request, HttpVersion version, String requestId) {
+        replyAndClose(reply, message, request, version, requestId, null);
+    }
+
+    /** @param route the route the request matched, or null before routing */
+    private void replyAndClose(LocalReply reply, String message, HttpRequest request, HttpVersion version,
+                               String requestId, Route route) {
         long start = System.nanoTime();
-        FullHttpResponse response = reply.build(ctx.alloc(), version, message, requestId, 0);
+        String id = requestId != null ? requestId : Headers.newRequestId();
+        FullHttpResponse response = reply.build(ctx.alloc(), version, message, id, 0);
         HttpUtil.setKeepAlive(response, false);
-        recordLocal(reply, 0, request, requestId, null, start, response.content().readableBytes());
+        recordLocal(reply, request, id, route, start, response.content().readableBytes());
         closeAfterResponse = true;
         closing = true;
         releaseBacklog();
@@ -366,18 +379,38 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** How long a refused connection is read from (and ignored) after its reply, before it is closed. */
     private static final long LINGER_MILLIS = 1_000;
 
-    private void recordLocal(LocalReply reply, int status, HttpRequest request, String requestId, String route,
+    /**
+     * Metrics and the access-log line of a local reply.
+     *
+     * @param route the route the request matched (its cluster is the one it would have gone to), or null
+     */
+    private void recordLocal(LocalReply reply, HttpRequest request, String requestId, Route route,
                              long startNanos, long bytesOut) {
-        int code = status > 0 ? status : reply.status();
+        int code = reply.status();
+        String routeName = route == null ? null : route.name();
+        String clusterName = route == null ? null : clusterOf(route);
         proxy.metrics().localReply(reply.code());
-        proxy.metrics().request(route == null ? "none" : route, "none", code, System.nanoTime() - startNanos);
+        proxy.metrics().request(routeName == null ? "none" : routeName, clusterName == null ? "none" : clusterName,
+                code, System.nanoTime() - startNanos);
         AccessLog log = proxy.accessLog();
         if (log.enabled()) {
             String method = request == null ? "-" : request.method().name();
             String path = request == null ? "-" : request.uri();
-            log.log(new AccessLog.Entry(System.currentTimeMillis(), requestId, method, path, code, route, null, null,
-                    0, (System.nanoTime() - startNanos) / 1e6, 0, 0, bytesOut, reply.code()));
+            AccessLog.Entry entry = new AccessLog.Entry(System.currentTimeMillis(), requestId, method, path, code,
+                    routeName, clusterName, null, 0, (System.nanoTime() - startNanos) / 1e6, 0, 0, bytesOut,
+                    reply.code());
+            if (route == null && reply != LocalReply.NO_ROUTE) {
+                log.logRefusal(entry); // malformed input, before routing: rate-limited, a flood must not flood the log
+            } else {
+                log.log(entry);
+            }
         }
+    }
+
+    /** The route's cluster; for a split, the one this request would have been sent to. */
+    private static String clusterOf(Route route) {
+        var clusters = route.config().clusters();
+        return clusters.size() == 1 ? clusters.get(0).name() : route.pickCluster().name();
     }
 
     /** The exchange has written its whole response (or failed); the connection may serve the next request. */
@@ -427,15 +460,23 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Switches this connection to a raw byte tunnel (after an upstream answered 101). */
-    void becomeTunnel(Channel upstreamChannel) {
+    /**
+     * Switches this connection to a raw byte tunnel (after an upstream answered 101).
+     *
+     * @param onEnd called with the bytes relayed each way once the tunnel is closed
+     */
+    void becomeTunnel(Channel upstreamChannel, java.util.function.Consumer<Tunnel.Traffic> onEnd) {
         disarmHeaderTimer();
         current = null;
         proxy.exchangeEnded();
         proxy.tunnelOpened();
         Channel client = ctx.channel();
-        client.closeFuture().addListener(f -> proxy.tunnelClosed());
-        Tunnel.splice(client, upstreamChannel, backlog);
+        Tunnel.Traffic traffic = new Tunnel.Traffic();
+        client.closeFuture().addListener(f -> {
+            proxy.tunnelClosed();
+            onEnd.accept(traffic);
+        });
+        Tunnel.splice(client, upstreamChannel, backlog, traffic);
         backlog.clear();
     }
 

@@ -155,13 +155,14 @@ final class Http1Downstream implements Downstream {
     }
 
     @Override
-    public void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream) {
+    public void upgrade(HttpResponse switchingProtocols, String requestId, Channel upstream,
+                        java.util.function.Consumer<Tunnel.Traffic> onEnd) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, switchingProtocols.status(),
                 switchingProtocols.headers().copy());
         Headers.stripHopByHop(head.headers(), true);
         head.headers().set(Headers.X_REQUEST_ID, requestId);
         connection.ctx().writeAndFlush(head);
-        connection.becomeTunnel(upstream);
+        connection.becomeTunnel(upstream, onEnd);
     }
 
     @Override

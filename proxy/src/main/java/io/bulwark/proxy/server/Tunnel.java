@@ -14,26 +14,40 @@ import java.util.Collection;
 /**
  * A raw byte relay between a client and an upstream after a protocol switch (101), such as a
  * WebSocket. Each side's bytes go to the other unchanged, with back-pressure: a side stops
- * reading while the other cannot take more. Either side closing closes both.
+ * reading while the other cannot take more. Either side closing closes both. The bytes relayed
+ * each way are counted for the access-log line written when the tunnel ends.
  */
 final class Tunnel extends ChannelInboundHandlerAdapter {
 
-    private final Channel peer;
+    /**
+     * Bytes relayed each way. Both channels live on one event loop (the upstream connection is made
+     * on the client's), so plain fields do.
+     */
+    static final class Traffic {
+        long fromClient;
+        long toClient;
+    }
 
-    private Tunnel(Channel peer) {
+    private final Channel peer;
+    private final Traffic traffic;
+    private final boolean clientSide;
+
+    private Tunnel(Channel peer, Traffic traffic, boolean clientSide) {
         this.peer = peer;
+        this.traffic = traffic;
+        this.clientSide = clientSide;
     }
 
     /**
      * Strips the HTTP handlers from both pipelines and relays bytes between them. Bytes the HTTP
      * decoders had buffered past the 101 are passed on by the decoders as they are removed.
      */
-    static void splice(Channel client, Channel upstream, Collection<Object> heldMessages) {
+    static void splice(Channel client, Channel upstream, Collection<Object> heldMessages, Traffic traffic) {
         for (Object held : heldMessages) {
             ReferenceCountUtil.release(held);
         }
         ChannelPipeline up = upstream.pipeline();
-        up.replace("upstream", "tunnel", new Tunnel(client));
+        up.replace("upstream", "tunnel", new Tunnel(client, traffic, false));
         up.remove("codec");
         upstream.config().setAutoRead(true);
 
@@ -41,7 +55,7 @@ final class Tunnel extends ChannelInboundHandlerAdapter {
         if (down.get("request-start") != null) {
             down.remove("request-start");
         }
-        down.replace("frontend", "tunnel", new Tunnel(upstream));
+        down.replace("frontend", "tunnel", new Tunnel(upstream, traffic, true));
         if (down.get("strict-http") != null) down.remove("strict-http");
         down.remove("codec");
         client.config().setAutoRead(true);
@@ -60,6 +74,11 @@ final class Tunnel extends ChannelInboundHandlerAdapter {
             buf.release();
             ctx.close();
             return;
+        }
+        if (clientSide) {
+            traffic.fromClient += buf.readableBytes();
+        } else {
+            traffic.toClient += buf.readableBytes();
         }
         peer.write(buf);
         if (!peer.isWritable()) {

@@ -162,6 +162,12 @@ class AdminApiTest {
         await().atMost(Duration.ofSeconds(2)).until(() ->
                 json(call("GET", upstreamPath(busy), null)).get("admin").asText().equals("drained"));
         assertThat(busy.requests()).isEqualTo(1);
+        JsonNode done = json(call("GET", "/api/v1/events?limit=20", null)).get("events").get(0);
+        assertThat(done.get("type").asText()).isEqualTo("drained");
+        assertThat(done.get("upstream").asText()).isEqualTo(busy.address());
+        assertThat(done.get("from").asText()).isEqualTo("draining");
+        assertThat(done.get("to").asText()).isEqualTo("drained");
+        assertThat(done.get("reason").asText()).isEqualTo("in_flight_finished");
     }
 
     @Test
@@ -175,6 +181,14 @@ class AdminApiTest {
         assertThat(events.get(1).get("type").asText()).isEqualTo("drained");
         assertThat(events.get(1).get("reason").asText()).isEqualTo("operator");
         assertThat(events.get(1).get("upstream").asText()).isEqualTo(a.address());
+    }
+
+    @Test
+    void aTtlWithoutAUnitIsRefusedWithAHint() throws Exception {
+        HttpResponse<String> r = call("POST", upstreamPath(a) + "/drain?ttl=10", null);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r).get("message").asText()).isEqualTo("ttl \"10\" has no unit (write 10s or 10m)");
+        assertThat(json(call("GET", upstreamPath(a), null)).get("admin").asText()).isEqualTo("active");
     }
 
     @Test
@@ -219,12 +233,67 @@ class AdminApiTest {
     }
 
     @Test
+    void effectiveConfigNamesTheReloadPathsThatWork() throws Exception {
+        // Started in-process: no SIGHUP handler (the command line installs it), watch-config off.
+        assertThat(json(call("GET", "/api/v1/config", null)).get("reload_paths").toString())
+                .isEqualTo("[\"admin_api\"]");
+        try (ProxyHarness watching = ProxyHarness.start("""
+                watch-config = true
+                clusters { app { endpoints = [ "%s" ] } }
+                routes = [ { name = main, match { path-prefix = "/" }, cluster = app } ]
+                """.formatted(a.address()))) {
+            assertThat(JSON.readTree(watching.admin("/api/v1/config").body()).get("reload_paths").toString())
+                    .isEqualTo("[\"admin_api\",\"watch_config\"]");
+            watching.bulwark().sighupReloads(true);
+            assertThat(JSON.readTree(watching.admin("/api/v1/config").body()).get("reload_paths").toString())
+                    .isEqualTo("[\"admin_api\",\"sighup\",\"watch_config\"]");
+        }
+    }
+
+    @Test
     void routesListTheirEffectiveSettings() throws Exception {
         JsonNode route = json(call("GET", "/api/v1/routes", null)).get("routes").get(0);
         assertThat(route.get("name").asText()).isEqualTo("main");
         assertThat(route.get("match").get("path_prefix").asText()).isEqualTo("/");
         assertThat(route.get("clusters").get(0).get("name").asText()).isEqualTo("app");
         assertThat(route.get("retry").get("max_retries").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void routesShowEverySettingInForceWithTheirDefaults() throws Exception {
+        try (ProxyHarness configured = ProxyHarness.start("""
+                clusters { app { endpoints = [ "%s" ] } }
+                routes = [ {
+                  name = tuned, match { path-prefix = "/" }, cluster = app
+                  request-headers { add { x-from = bulwark }, remove = [ x-debug ] }
+                  retry {
+                    retry-on = [ reset, retriable-status ], retriable-status = [ 429, 503 ]
+                    backoff { base = 10ms, max = 80ms }, min-retry-concurrency = 7
+                  }
+                  fault { abort { percent = 5, status = 502 } }
+                } ]
+                """.formatted(a.address()))) {
+            JsonNode route = JSON.readTree(configured.admin("/api/v1/routes").body()).get("routes").get(0);
+            assertThat(route.get("request_headers").toString())
+                    .isEqualTo("{\"add\":{\"x-from\":\"bulwark\"},\"remove\":[\"x-debug\"]}");
+            JsonNode retry = route.get("retry");
+            assertThat(retry.get("retriable_status").toString()).isEqualTo("[429,503]");
+            assertThat(retry.get("backoff").toString()).isEqualTo("{\"base_ms\":10,\"max_ms\":80}");
+            assertThat(retry.get("min_retry_concurrency").asInt()).isEqualTo(7);
+            assertThat(route.get("fault").get("active").asBoolean()).isTrue();
+            assertThat(route.get("fault").get("abort").toString()).isEqualTo("{\"percent\":5.0,\"status\":502}");
+
+            // The operator's run-time switch is what is in force, so that is what the route shows.
+            configured.admin("PUT", "/api/v1/routes/tuned/fault", "{}");
+            JsonNode after = JSON.readTree(configured.admin("/api/v1/routes").body()).get("routes").get(0);
+            assertThat(after.get("fault").get("active").asBoolean()).isFalse();
+        }
+        JsonNode defaults = json(call("GET", "/api/v1/routes", null)).get("routes").get(0);
+        assertThat(defaults.get("retry").get("retriable_status").toString()).isEqualTo("[503]");
+        assertThat(defaults.get("retry").get("backoff").toString()).isEqualTo("{\"base_ms\":25,\"max_ms\":250}");
+        assertThat(defaults.get("retry").get("min_retry_concurrency").asInt()).isEqualTo(3);
+        assertThat(defaults.get("request_headers").toString()).isEqualTo("{\"add\":{},\"remove\":[]}");
+        assertThat(defaults.get("fault").get("active").asBoolean()).isFalse();
     }
 
     @Test
@@ -247,5 +316,19 @@ class AdminApiTest {
     void wrongMethodIs405() throws Exception {
         assertThat(call("GET", upstreamPath(a) + "/drain", null).statusCode()).isEqualTo(405);
         assertThat(call("DELETE", "/api/v1/clusters", null).statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void readOnlyEndpointsAnswer405ToOtherMethods() throws Exception {
+        for (String path : new String[] {"/metrics", "/live", "/ready"}) {
+            for (String method : new String[] {"POST", "PUT", "DELETE"}) {
+                HttpResponse<String> r = proxy.admin(method, path, "x");
+                assertThat(r.statusCode()).as(method + " " + path).isEqualTo(405);
+                assertThat(json(r).get("error").asText()).isEqualTo("method_not_allowed");
+                assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD");
+            }
+            assertThat(proxy.admin("GET", path, null).statusCode()).as("GET " + path).isEqualTo(200);
+            assertThat(proxy.admin("HEAD", path, null).statusCode()).as("HEAD " + path).isEqualTo(200);
+        }
     }
 }

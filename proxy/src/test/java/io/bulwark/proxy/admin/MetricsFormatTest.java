@@ -82,6 +82,29 @@ class MetricsFormatTest {
         }
     }
 
+    @Test
+    void everyMetricHasHelpText() throws Exception {
+        // promtool check metrics warns "no help text" for a family whose HELP line is empty.
+        try (TestUpstream up = TestUpstream.start("a", TestUpstream.echo("a"));
+             ProxyHarness proxy = ProxyHarness.start("""
+                     clusters { app { endpoints = [ "%s" ] } }
+                     routes = [ { name = main, match { path-prefix = "/" }, cluster = app } ]
+                     """.formatted(up.address()))) {
+            proxy.get("/x");
+            String body = proxy.admin("/metrics").body();
+            Map<String, String> help = new HashMap<>();
+            for (String line : body.split("\n")) {
+                if (line.startsWith("# HELP ")) {
+                    String[] parts = line.split(" ", 4);
+                    help.put(parts[2], parts.length < 4 ? "" : parts[3].trim());
+                }
+            }
+            assertThat(help).containsKeys("netty_allocator_memory_used", "netty_eventexecutor_tasks_pending",
+                    "bulwark_requests_seconds", "bulwark_access_log_skipped_total");
+            assertThat(help).allSatisfy((name, text) -> assertThat(text).as("HELP of " + name).isNotEmpty());
+        }
+    }
+
     private static String familyOf(String sample, Map<String, String> types) {
         if (types.containsKey(sample)) {
             return sample;

@@ -55,7 +55,7 @@ final class EmbeddedProxy implements AutoCloseable {
                 return System.currentTimeMillis();
             }
         };
-        Snapshot snapshot = Snapshot.build(config, clock, Cluster.Resolver.SYSTEM, EventSink.NONE, null);
+        Snapshot snapshot = Snapshot.build(config, clock, Cluster.Resolver.SYSTEM, EventSink.NONE, null, null);
         client = EmbeddedChannel.builder().ticker(ticker).build();
         ConnectionPools pools = new ConnectionPools(client.eventLoop(), Transport.nio(), u -> Duration.ofSeconds(30),
                 new TlsContexts(), (loop, address, timeout, initializer) -> {
@@ -67,8 +67,9 @@ final class EmbeddedProxy implements AutoCloseable {
                     upstreams.add(up);
                     return up.newSucceededFuture();
                 });
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ProxyContext proxy = new ProxyContext(new AtomicReference<>(snapshot), pools,
-                new ProxyMetrics(new SimpleMeterRegistry()), new AccessLog(),
+                new ProxyMetrics(registry), new AccessLog(registry, 100, clock),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), new TlsContexts(), clock);
         FrontendHandler frontend = new FrontendHandler(proxy, config.listener());
         client.pipeline().addLast("request-start", new RequestStartDetector(frontend));

@@ -62,8 +62,11 @@ class LocalRepliesTest {
         assertThat(r.status()).isEqualTo(status);
         assertThat(r.header("x-bulwark-error")).isEqualTo(code);
         assertThat(r.header("content-type")).isEqualTo("application/json");
-        assertThat(r.body()).startsWith("{\"error\":\"" + code + "\",\"message\":\"")
-                .contains("\"request_id\":");
+        assertThat(r.body()).startsWith("{\"error\":\"" + code + "\",\"message\":\"");
+        // A string always, also for a request refused before its headers were read (CONTRACT §3).
+        String id = r.header("x-request-id");
+        assertThat(id).isNotBlank();
+        assertThat(r.body()).contains("\"request_id\":\"" + id + "\"");
     }
 
     private static void assertLocalReply(HttpResponse<String> r, int status, String code) {
@@ -133,6 +136,18 @@ class LocalRepliesTest {
             assertThat(raw.closedByPeer(2000)).isTrue();
         }
         assertThat(ok.requests()).isEqualTo(before);
+    }
+
+    @Test
+    void a413OnAMatchedRouteIsCountedUnderThatRouteAndCluster() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.port())) {
+            raw.send("POST /ok/big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+            assertLocalReply(raw.read(), 413, "body_too_large");
+        }
+        String metrics = proxy.admin("/metrics").body();
+        assertThat(metrics).containsPattern(
+                "bulwark_requests_seconds_count\\{cluster=\"ok\",route=\"ok\",status=\"413\"} [1-9]");
+        assertThat(metrics).doesNotContain("route=\"none\",status=\"413\"");
     }
 
     @Test

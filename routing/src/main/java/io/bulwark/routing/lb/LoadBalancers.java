@@ -12,10 +12,21 @@ public final class LoadBalancers {
     private LoadBalancers() {
     }
 
-    /** A new balancer instance for one event loop. */
+    /** A new balancer instance for one event loop; a round robin starts at a random place. */
     public static LoadBalancer create(ClusterConfig config) {
+        return create(config, -1);
+    }
+
+    /**
+     * A new balancer instance for one event loop.
+     *
+     * @param instance this balancer's number among the cluster's (0, 1, 2...): a round robin starts its
+     *     rotation that many hosts on, so each event loop's first requests go to different hosts; -1 for
+     *     a random start
+     */
+    public static LoadBalancer create(ClusterConfig config, int instance) {
         return switch (config.loadBalancer()) {
-            case ROUND_ROBIN -> new RoundRobinLoadBalancer();
+            case ROUND_ROBIN -> instance >= 0 ? new RoundRobinLoadBalancer(instance) : new RoundRobinLoadBalancer();
             case LEAST_REQUEST -> new LeastRequestLoadBalancer();
             case RANDOM -> new RandomLoadBalancer();
             case EWMA -> new EwmaLoadBalancer();

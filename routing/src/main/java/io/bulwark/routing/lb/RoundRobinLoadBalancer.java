@@ -19,8 +19,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>The current weights are kept per {@link Upstream} identity, so when the cluster publishes a
  * new {@link HostSet} the hosts still present keep their place and those gone are forgotten.
  * Avoided hosts sit out a pick entirely (their current weight does not grow), as nginx skips
- * peers already tried. Ties go to the first host in scan order; the scan starts at an offset
- * chosen at random per instance, so event loops do not all send their first request to one host.
+ * peers already tried. Ties go to the first host in scan order; the scan starts at an offset per
+ * instance (the cluster numbers its event loops' balancers 0, 1, 2...), so event loops do not all send
+ * their first request to one host. The offset only breaks ties: each instance's weighted sequence is
+ * the same rotation, started at another host.
  */
 public final class RoundRobinLoadBalancer implements LoadBalancer {
 

@@ -3,6 +3,7 @@ package io.bulwark.routing.outlier;
 import io.bulwark.routing.FailureKind;
 import io.bulwark.routing.OutcomeListener;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.DelayScheduler;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +44,8 @@ final class HostMonitor implements OutcomeListener {
     int multiplier;
     /** An ejection was made or refused (max-ejection-percent) since the last tick: no decay then. */
     boolean ejectionWorthySinceTick;
+    /** The timer of the current ejection's deadline, or null. */
+    DelayScheduler.Cancellable readmission;
 
     HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold) {
         this.upstream = upstream;

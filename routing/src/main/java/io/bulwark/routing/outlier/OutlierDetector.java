@@ -5,6 +5,7 @@ import io.bulwark.routing.Clock;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 
 import java.time.Instant;
@@ -43,8 +44,11 @@ import java.util.concurrent.atomic.LongAdder;
  * multiplier grows by one per ejection (not past the cap) and decays by one at each tick at which
  * the host is not ejected and nothing ejection-worthy happened to it since the last tick (an
  * ejection refused by max-ejection-percent counts as ejection-worthy). With {@code readmit = timer}
- * a host comes back at the first tick after its ejection time; with {@code readmit = probe} it stays
- * out until the first passing active health check after it ({@link #onHealthCheckPassed}).
+ * a host comes back when its ejection time is over, at the {@code ejected_until} the admin API shows:
+ * a one-shot timer on the {@link DelayScheduler} fires at that deadline (without a scheduler, the
+ * first tick after it readmits). With {@code readmit = probe} it stays out until the first passing
+ * active health check after that deadline ({@link #onHealthCheckPassed}); the timer marks it
+ * awaiting the probe.
  *
  * <h2>Threads</h2>
  * Reporting is lock-free; ejections, ticks and operator calls take one lock per detector (rare,
@@ -67,6 +71,8 @@ public final class OutlierDetector {
     private final OutlierDetectionConfig config;
     private final Clock clock;
     private final EventSink events;
+    /** Fires each ejection's deadline; null = readmission at the ticks only. */
+    private final DelayScheduler scheduler;
     private final long baseEjectionNanos;
     private final long maxEjectionNanos;
     private final LongAdder ejectionsSkipped = new LongAdder();
@@ -76,11 +82,22 @@ public final class OutlierDetector {
     private Map<Upstream, HostMonitor> byUpstream = new IdentityHashMap<>();
     private List<HostMonitor> monitors = List.of();
 
+    /** A detector that readmits at its ticks only (the first tick after the ejection time). */
     public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events) {
+        this(cluster, config, clock, events, null);
+    }
+
+    /**
+     * @param scheduler runs each ejection's readmission at its deadline ({@code ejected_until}); null =
+     *     at the first tick after it. Its time must be {@code clock}'s.
+     */
+    public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events,
+                           DelayScheduler scheduler) {
         this.cluster = cluster;
         this.config = config;
         this.clock = clock;
         this.events = events;
+        this.scheduler = scheduler;
         this.baseEjectionNanos = config.baseEjectionTime().toNanos();
         this.maxEjectionNanos = Math.max(config.maxEjectionTime().toNanos(), baseEjectionNanos);
     }
@@ -113,6 +130,7 @@ public final class OutlierDetector {
             for (HostMonitor old : monitors) {
                 if (!next.containsKey(old.upstream)) {
                     old.attached = false;
+                    cancelReadmission(old);
                 }
             }
             byUpstream = next;
@@ -190,6 +208,7 @@ public final class OutlierDetector {
             if (old == null) {
                 return;
             }
+            cancelReadmission(old); // this detector takes the ejection over, timer included
             ejected = old.ejected;
             awaitingProbe = old.awaitingProbe;
             reason = old.reason;
@@ -212,6 +231,9 @@ public final class OutlierDetector {
                 m.ejectedUntilNanos = untilNanos;
                 m.ejectedUntilMillis = untilMillis;
                 before.outlier().ifPresent(now::setOutlier);
+                if (!awaitingProbe) {
+                    scheduleReadmission(m);
+                }
             }
         }
     }
@@ -248,14 +270,7 @@ public final class OutlierDetector {
                 ejectedAtStart[i] = m.ejected;
                 if (m.ejected) {
                     if (now - m.ejectedUntilNanos >= 0) {
-                        if (config.readmit() == OutlierDetectionConfig.Readmit.PROBE) {
-                            if (!m.awaitingProbe) {
-                                m.awaitingProbe = true;
-                                m.upstream.setOutlier(m.state());
-                            }
-                        } else {
-                            uneject(m, EJECTION_EXPIRED);
-                        }
+                        ejectionTimeOver(m); // the deadline's timer does this at the deadline; the tick backs it up
                     }
                 } else if (!m.ejectionWorthySinceTick && m.multiplier > 0) {
                     m.multiplier--;
@@ -391,6 +406,7 @@ public final class OutlierDetector {
         m.ejectedUntilNanos = nowNanos + ejectionNanos;
         m.ejectedUntilMillis = nowMillis + ejectionNanos / 1_000_000;
         m.upstream.setOutlier(m.state());
+        scheduleReadmission(m);
 
         detail.put("ejection_time_ms", ejectionNanos / 1_000_000);
         detail.put("times_ejected", m.multiplier);
@@ -402,7 +418,52 @@ public final class OutlierDetector {
         return true;
     }
 
+    /** Arms the timer of {@code m}'s ejection deadline (replacing any earlier one). Under the lock. */
+    private void scheduleReadmission(HostMonitor m) {
+        if (scheduler == null) {
+            return;
+        }
+        cancelReadmission(m);
+        long delay = Math.max(0, m.ejectedUntilNanos - clock.nanoTime());
+        m.readmission = scheduler.schedule(() -> onEjectionDeadline(m), delay);
+    }
+
+    private static void cancelReadmission(HostMonitor m) {
+        if (m.readmission != null) {
+            m.readmission.cancel();
+            m.readmission = null;
+        }
+    }
+
+    /** The timer of an ejection's deadline: readmits (timer), or marks the host awaiting a probe. */
+    private void onEjectionDeadline(HostMonitor m) {
+        synchronized (lock) {
+            m.readmission = null;
+            if (!m.attached || !m.ejected || m.awaitingProbe) {
+                return; // readmitted (or removed) meanwhile
+            }
+            if (clock.nanoTime() - m.ejectedUntilNanos < 0) {
+                scheduleReadmission(m); // early (a coarse timer): wait for the rest
+                return;
+            }
+            ejectionTimeOver(m);
+        }
+    }
+
+    /** The ejection time of {@code m} is over. Under the lock. */
+    private void ejectionTimeOver(HostMonitor m) {
+        if (config.readmit() == OutlierDetectionConfig.Readmit.PROBE) {
+            if (!m.awaitingProbe) {
+                m.awaitingProbe = true;
+                m.upstream.setOutlier(m.state());
+            }
+        } else {
+            uneject(m, EJECTION_EXPIRED);
+        }
+    }
+
     private void uneject(HostMonitor m, String why) {
+        cancelReadmission(m);
         long nowNanos = clock.nanoTime();
         long nowMillis = clock.currentTimeMillis();
         m.ejected = false;

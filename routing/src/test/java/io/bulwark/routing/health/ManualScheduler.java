@@ -11,13 +11,13 @@ import java.util.List;
  * A {@link DelayScheduler} on a {@link ManualClock}: tasks run only inside {@link #advance}, in due
  * order, on the test's thread.
  */
-final class ManualScheduler implements DelayScheduler {
+public final class ManualScheduler implements DelayScheduler {
 
     private final ManualClock clock;
     private final List<Task> tasks = new ArrayList<>();
     private long sequence;
 
-    ManualScheduler(ManualClock clock) {
+    public ManualScheduler(ManualClock clock) {
         this.clock = clock;
     }
 
@@ -47,12 +47,12 @@ final class ManualScheduler implements DelayScheduler {
     }
 
     /** Runs what is due now (including tasks due now that those schedule). */
-    void runDue() {
+    public void runDue() {
         advance(Duration.ZERO);
     }
 
     /** Moves time forward, stopping at each task's due time to run it. */
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         long end = clock.nanoTime() + duration.toNanos();
         while (true) {
             Task next = tasks.stream()
@@ -76,7 +76,7 @@ final class ManualScheduler implements DelayScheduler {
     }
 
     /** Tasks waiting to run. */
-    int pending() {
+    public int pending() {
         return tasks.size();
     }
 }

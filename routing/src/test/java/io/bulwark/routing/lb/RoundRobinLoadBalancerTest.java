@@ -45,6 +45,18 @@ class RoundRobinLoadBalancerTest {
     }
 
     @Test
+    void eachInstancesOffsetStartsTheSameRotationAtAnotherHost() {
+        List<Upstream> all = hosts.upstreams(3);
+        HostSet set = TestHosts.hostSet(all);
+        for (int offset = 0; offset < 3; offset++) {
+            List<Upstream> picked = picks(new RoundRobinLoadBalancer(offset), set, 6);
+            for (int i = 0; i < picked.size(); i++) {
+                assertThat(picked.get(i)).isSameAs(all.get((i + offset) % 3));
+            }
+        }
+    }
+
+    @Test
     void randomStartOffsetStillRotatesExactly() {
         List<Upstream> all = hosts.upstreams(3);
         List<Upstream> picked = picks(new RoundRobinLoadBalancer(), TestHosts.hostSet(all), 300);

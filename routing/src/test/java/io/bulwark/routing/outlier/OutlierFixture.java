@@ -10,6 +10,7 @@ import io.bulwark.routing.ManualClock;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.TestConfigs;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.ManualScheduler;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +41,9 @@ final class OutlierFixture {
     Duration slowStart = Duration.ZERO;
     double panicThreshold = 0;
 
+    /** When set (before {@link #build()}), ejections end by this scheduler's timers at their deadline. */
+    ManualScheduler timers;
+
     Cluster cluster;
 
     Cluster build() {
@@ -53,7 +57,7 @@ final class OutlierFixture {
         ClusterConfig config = new ClusterConfig(base.name(), base.endpoints(), base.dnsRefresh(), base.tls(),
                 base.loadBalancer(), base.hashKey(), base.connectTimeout(), base.pool(), base.limits(),
                 base.healthCheck(), outlier, panicThreshold, slowStart, base.circuitBreaker());
-        cluster = new Cluster(config, clock, events::add);
+        cluster = new Cluster(config, clock, events::add, timers);
         cluster.resolve(Cluster.Resolver.SYSTEM);
         return cluster;
     }
