@@ -23,7 +23,7 @@ final class BulwarkConfigParser {
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
-            "unsafe-path-escapes");
+            "unsafe-path-escapes", "close-on-refusal");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
 
@@ -91,7 +91,8 @@ final class BulwarkConfigParser {
                 r.optionalObject("tls").map(BulwarkConfigParser::serverTls),
                 trustedRanges(r),
                 r.choice("unsafe-path-escapes", java.util.Map.of("reject", Boolean.FALSE, "pass", Boolean.TRUE),
-                        Boolean.FALSE));
+                        Boolean.FALSE),
+                r.bool("close-on-refusal"));
     }
 
     /** IP addresses or CIDR ranges, checked here so a typo cannot silently trust everyone. */

@@ -69,6 +69,7 @@ final class ConfigJson {
         m.put("body-timeout", duration(l.bodyTimeout()));
         m.put("trust-forwarded-from", new ArrayList<>(l.trustForwardedFrom()));
         m.put("unsafe-path-escapes", l.passUnsafePathEscapes() ? "pass" : "reject");
+        m.put("close-on-refusal", l.closeOnRefusal());
         m.put("tls", l.tls().map(t -> (Object) new LinkedHashMap<>(Map.of(
                 "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString()))).orElse(null));
         return m;

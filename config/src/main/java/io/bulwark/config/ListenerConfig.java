@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param trustForwardedFrom addresses and CIDR ranges (e.g. {@code 10.0.0.0/8}) whose
  *     {@code X-Forwarded-For} is believed when working out the client's address
  * @param passUnsafePathEscapes forward an encoded '/', '\', NUL or a malformed escape instead of refusing it
+ * @param closeOnRefusal close the connection after a 429 or 503 refusal (a defence against clients
+ *     that ignore them); by default a refused keep-alive client keeps its connection
  */
 public record ListenerConfig(
         String host,
@@ -29,7 +31,8 @@ public record ListenerConfig(
         Duration bodyTimeout,
         java.util.Optional<ServerTls> tls,
         java.util.List<String> trustForwardedFrom,
-        boolean passUnsafePathEscapes) {
+        boolean passUnsafePathEscapes,
+        boolean closeOnRefusal) {
 
     public ListenerConfig {
         trustForwardedFrom = java.util.List.copyOf(trustForwardedFrom);
@@ -40,6 +43,6 @@ public record ListenerConfig(
                           Duration requestHeaderTimeout, Duration idleTimeout, int maxConnections,
                           Duration bodyTimeout) {
         this(host, port, maxInitialLineLength, maxHeaderSize, maxBodySize, requestHeaderTimeout, idleTimeout,
-                maxConnections, bodyTimeout, java.util.Optional.empty(), java.util.List.of(), false);
+                maxConnections, bodyTimeout, java.util.Optional.empty(), java.util.List.of(), false, false);
     }
 }

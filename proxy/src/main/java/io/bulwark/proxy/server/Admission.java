@@ -9,9 +9,9 @@ import io.bulwark.routing.RequestView;
 import io.bulwark.routing.limits.Permit;
 import io.bulwark.routing.ratelimit.RateLimitDecision;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 
 import java.util.Optional;
 
@@ -57,8 +57,9 @@ final class Admission implements RetryPermits {
 
     private final RoutePolicies route;
     private final Cluster cluster;
-    /** The rate-limit fields of the response ({@code RateLimit}, {@code RateLimit-Policy}, {@code Retry-After}), or null. */
-    private HttpHeaders responseHeaders;
+    /** The route's rate limiter and its decision on this request (both null without a rate limit). */
+    private RouteRateLimiter limiter;
+    private RateLimitDecision decision;
     private Permit request;
     private Permit budgetRequest;
     private Permit pending;
@@ -73,14 +74,10 @@ final class Admission implements RetryPermits {
 
     /** Runs the admission steps in their order (see the class comment). */
     Verdict admit(Route routing, String clusterName, RequestView view, FaultInjection faults, ProxyMetrics metrics) {
-        RouteRateLimiter limiter = route.rateLimiter();
+        limiter = route.rateLimiter();
         if (limiter != null) {
-            RateLimitDecision decision = limiter.tryAcquire(view);
-            responseHeaders = new DefaultHttpHeaders()
-                    .set("RateLimit-Policy", limiter.policyHeader())
-                    .set("RateLimit", limiter.rateLimitHeader(decision));
+            decision = limiter.tryAcquire(view);
             if (!decision.allowed()) {
-                responseHeaders.set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
                 metrics.rateLimited(routing.name());
                 return new Verdict(LocalReply.RATE_LIMITED, "rate limit of route " + routing.name() + " exceeded", 0, 0);
             }
@@ -101,9 +98,27 @@ final class Admission implements RetryPermits {
         return fault.delayNanos() > 0 ? new Verdict(null, null, 0, fault.delayNanos()) : Verdict.ADMITTED;
     }
 
-    /** Fields the response gets from admission (the rate-limit headers), or null. */
-    HttpHeaders responseHeaders() {
-        return responseHeaders;
+    /** Whether the response gets fields from admission ({@link #addResponseHeaders}). */
+    boolean hasResponseHeaders() {
+        return decision != null;
+    }
+
+    private static final AsciiString RATE_LIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
+    private static final AsciiString RATE_LIMIT = AsciiString.cached("RateLimit");
+
+    /**
+     * Adds the rate limit's fields to a response: {@code RateLimit-Policy} and {@code RateLimit}, and
+     * {@code Retry-After} on a refusal. Written straight into the response (no fields object per request).
+     */
+    void addResponseHeaders(HttpHeaders headers) {
+        if (decision == null) {
+            return;
+        }
+        headers.set(RATE_LIMIT_POLICY, limiter.policyHeader())
+                .set(RATE_LIMIT, limiter.rateLimitHeader(decision));
+        if (!decision.allowed()) {
+            headers.setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.min(Integer.MAX_VALUE, decision.retryAfterSeconds()));
+        }
     }
 
     /** Takes a request slot of the cluster's bulkhead; false when it is full (503 overloaded). */

@@ -56,12 +56,13 @@ interface Downstream {
      * protocol's framing. The head is the exchange's to edit (its headers are reused, not copied).
      *
      * @param requestId the request's id, returned in {@code X-Request-Id}
-     * @param extraHeaders fields the proxy adds (rate-limit headers), or null
+     * @param extraHeaders adds the fields the proxy adds (rate-limit headers), or null
      * @param keepAlive whether the exchange wants the connection kept after this response
      * @return whether the connection can still be kept after the response (false when the framing
      *     needs the close, e.g. an HTTP/1.0 client and a body without a length)
      */
-    boolean writeHead(HttpResponse head, String requestId, HttpHeaders extraHeaders, boolean keepAlive);
+    boolean writeHead(HttpResponse head, String requestId, java.util.function.Consumer<HttpHeaders> extraHeaders,
+                      boolean keepAlive);
 
     /** A part of the response body, the last one with its trailers. Not flushed. */
     void writeBody(HttpContent part);

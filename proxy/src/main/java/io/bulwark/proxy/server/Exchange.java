@@ -46,9 +46,10 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     private final boolean clientKeepAlive;
     private final boolean upgradeRequested;
     private final Admission admission;
-    private final RetryState retry;
     private final NettyRequestView view;
-    private final UpstreamRequest upstreamRequest;
+    /** Built once the request is admitted: a refusal costs neither a copy of the headers nor buffers. */
+    private RetryState retry;
+    private UpstreamRequest upstreamRequest;
     private final long startNanos;
     private final long startMillis;
 
@@ -85,14 +86,10 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         this.startNanos = proxy.clock().nanoTime();
         this.startMillis = proxy.clock().currentTimeMillis();
         this.admission = new Admission(route.policies(), cluster);
-        this.retry = new RetryState(routeConfig.retry(), route.policies().backoff(), request.method().name(),
-                request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
-                admission);
         this.view = new NettyRequestView(request, path, downstream.clientIp());
-        this.body = new RequestBody(downstream, this, HttpUtil.getContentLength(request, 0L) > 0
-                || HttpUtil.isTransferEncodingChunked(request));
-        this.upstreamRequest = new UpstreamRequest(request, route.rewrite(request.uri()), upgradeRequested, downstream,
-                requestId, routeConfig.requestHeaders(), cluster);
+        long declared = HttpUtil.getContentLength(request, -1L);
+        this.body = new RequestBody(downstream, this, declared > 0 || HttpUtil.isTransferEncodingChunked(request),
+                declared);
     }
 
     boolean requestComplete() {
@@ -106,17 +103,27 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
      *     once if the request is refused at admission, else {@code 100 Continue}
      */
     void start(boolean expectContinue) {
+        Admission.Verdict verdict = admission.admit(route, cluster.name(), view, proxy.faults(), proxy.metrics());
+        if (!verdict.admitted()) {
+            // A refused keep-alive client keeps its connection (reconnecting would cost it, and us, far more
+            // than the refusal): its unread body is dropped, up to a bound. It closes when the operator asks
+            // for it, when the body is too large to drop cheaply, or when the client waits for 100 Continue
+            // (its body was never invited, and it may still come).
+            closeClientAfter = downstream.listener().closeOnRefusal()
+                    || !body.complete() && (expectContinue || !body.drainable());
+            fail(verdict.refusal(), verdict.message(), verdict.statusOverride());
+            return;
+        }
+        downstream.pause(Downstream.PAUSE_CONNECTING); // no body read until a try has somewhere to send it
+        retry = new RetryState(routeConfig.retry(), route.policies().backoff(), request.method().name(),
+                request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
+                admission);
+        upstreamRequest = new UpstreamRequest(request, route.rewrite(request.uri()), upgradeRequested, downstream,
+                requestId, routeConfig.requestHeaders(), cluster);
         body.expect();
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
             routeTimer = downstream.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
-        }
-        downstream.pause(Downstream.PAUSE_CONNECTING);
-        Admission.Verdict verdict = admission.admit(route, cluster.name(), view, proxy.faults(), proxy.metrics());
-        if (!verdict.admitted()) {
-            closeClientAfter = !body.complete(); // the body, if any, is not read
-            fail(verdict.refusal(), verdict.message(), verdict.statusOverride());
-            return;
         }
         if (expectContinue && !body.complete()) {
             downstream.sendContinue();
@@ -219,7 +226,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (!body.take(content, done)) {
             return;
         }
-        HttpContent toSend = retry.keep(content);
+        HttpContent toSend = retry.keep(content); // admitted: a refused request's parts are dropped by take()
         Channel ch = attempt == null ? null : attempt.channel();
         if (ch != null) {
             ch.write(toSend);
@@ -265,7 +272,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         admission.breakerHead(code, response.headers(), breakerNanos());
         responseStarted = true;
         boolean keepAlive = clientKeepAlive && !closeClientAfter && !proxy.draining();
-        if (!downstream.writeHead(response, requestId, admission.responseHeaders(), keepAlive)) {
+        if (!downstream.writeHead(response, requestId, admission.hasResponseHeaders() ? admission::addResponseHeaders
+                : null, keepAlive)) {
             closeClientAfter = true;
         }
     }
@@ -394,14 +402,13 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         proxy.metrics().localReply(reply.code());
         FullHttpResponse response = reply.build(downstream.alloc(), request.protocolVersion(), message, requestId,
                 statusOverride);
-        boolean keepAlive = clientKeepAlive && body.complete() && !closeClientAfter && !downstream.closeAfterResponse()
-                && !proxy.draining();
+        // The rest of an unread body is dropped by the connection (up to a bound) so it can be kept.
+        boolean keepAlive = clientKeepAlive && (body.complete() || body.drainable()) && !closeClientAfter
+                && !downstream.closeAfterResponse() && !proxy.draining();
         if (!keepAlive) {
             closeClientAfter = true;
         }
-        if (admission.responseHeaders() != null) {
-            response.headers().add(admission.responseHeaders());
-        }
+        admission.addResponseHeaders(response.headers());
         bytesOut = response.content().readableBytes();
         responseStarted = true;
         downstream.writeLocalReply(response, keepAlive);
@@ -469,7 +476,9 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         done = true;
         cancelRouteTimers();
         body.cancelTimer();
-        retry.release();
+        if (retry != null) {
+            retry.release();
+        }
         admission.releaseAll();
         log();
         downstream.resume(Downstream.PAUSE_CONNECTING | Downstream.PAUSE_BACKPRESSURE);
@@ -484,7 +493,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (accessLog.enabled()) {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
-                    retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
+                    retry == null ? 0 : retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
                     status >= 400 || status == 0 ? error : null));
         }
     }

@@ -53,6 +53,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private int pauses;
     /** Body parts of a request answered locally are read and dropped until its last part. */
     private boolean discardingBody;
+    /** Bytes dropped of the current answered request's body. */
+    private long discardedBytes;
     /** Close once the current response is written (the request or the proxy asked for it). */
     private boolean closeAfterResponse;
     /** A refusal was answered; the connection is half-closed and only drains input until it closes. */
@@ -167,10 +169,16 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 current.onRequestContent(content);
             } else {
                 boolean last = content instanceof LastHttpContent;
+                discardedBytes += content.content().readableBytes();
                 content.release();
                 if (last && discardingBody) {
                     discardingBody = false;
                     requestFinished();
+                } else if (discardingBody && discardedBytes > RequestBody.MAX_DRAIN_BYTES) {
+                    // Dropping an answered request's body is bounded: past it, closing is cheaper than reading.
+                    discardingBody = false;
+                    closeAfterResponse = true;
+                    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 }
             }
         } else {
@@ -314,14 +322,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private void localReply(LocalReply reply, String message, HttpRequest request, String requestId) {
         long start = System.nanoTime();
-        boolean hasBody = HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
-        if (request instanceof LastHttpContent || !hasBody) {
-            discardingBody = false;
-        } else {
-            discardingBody = true;
-        }
+        long declared = HttpUtil.getContentLength(request, -1L);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        boolean hasBody = declared > 0 || chunked;
+        discardingBody = !(request instanceof LastHttpContent) && hasBody;
+        discardedBytes = 0;
         FullHttpResponse response = reply.build(ctx.alloc(), request.protocolVersion(), message, requestId, 0);
-        boolean close = closeAfterResponse || proxy.draining();
+        // The body is read and dropped to keep the connection, unless it is too large to be worth reading.
+        boolean close = closeAfterResponse || proxy.draining()
+                || discardingBody && !chunked && declared > RequestBody.MAX_DRAIN_BYTES;
         HttpUtil.setKeepAlive(response, !close);
         recordLocal(reply, request, requestId, null, start, response.content().readableBytes());
         ReferenceCountUtil.release(request);
@@ -428,8 +437,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange.requestComplete()) {
             requestFinished();
         } else {
-            // The response finished first (e.g. an upstream that answered early); drop the rest of the body.
+            // The response finished first (a refusal, or an upstream that answered early): drop the rest of
+            // the body, up to a bound.
             discardingBody = true;
+            discardedBytes = 0;
         }
     }
 

@@ -88,14 +88,15 @@ final class Http1Downstream implements Downstream {
     }
 
     @Override
-    public boolean writeHead(HttpResponse upstreamHead, String requestId, HttpHeaders extraHeaders, boolean keepAlive) {
+    public boolean writeHead(HttpResponse upstreamHead, String requestId,
+                             java.util.function.Consumer<HttpHeaders> extraHeaders, boolean keepAlive) {
         HttpHeaders h = upstreamHead.headers();
         boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(upstreamHead);
         boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         Headers.stripHopByHop(h, false);
         h.set(Headers.X_REQUEST_ID, requestId);
         if (extraHeaders != null) {
-            h.add(extraHeaders);
+            extraHeaders.accept(h);
         }
         // The upstream's response object is ours and is not used again: its headers are reused rather than
         // copied (a copy per response was the largest allocation on the hot path).

@@ -10,7 +10,10 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
+import io.netty.util.AsciiString;
+
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The responses Bulwark makes itself (CONTRACT §3): a status, the header
@@ -40,10 +43,38 @@ public enum LocalReply {
 
     private final int status;
     private final String code;
+    private final AsciiString codeValue;
+    private final HttpResponseStatus responseStatus;
 
     LocalReply(int status, String code) {
         this.status = status;
         this.code = code;
+        this.codeValue = AsciiString.cached(code);
+        this.responseStatus = HttpResponseStatus.valueOf(status);
+    }
+
+    private static final AsciiString ERROR_HEADER_NAME = AsciiString.cached("x-bulwark-error");
+    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SUFFIX = "}\n".getBytes(StandardCharsets.US_ASCII);
+    /** The body up to the request id, per message: refusal messages repeat (one per route or cluster). */
+    private final ConcurrentHashMap<String, byte[]> prefixes = new ConcurrentHashMap<>();
+    private static final int MAX_CACHED_PREFIXES = 256;
+
+    /**
+     * {@code {"error":"<code>","message":"<message>","request_id":} encoded once per message and
+     * kept (a bounded number of them: messages naming an upstream or a cause are built each time).
+     */
+    private byte[] prefix(String message) {
+        byte[] cached = prefixes.get(message);
+        if (cached != null) {
+            return cached;
+        }
+        byte[] built = ("{\"error\":\"" + code + "\",\"message\":" + Json.quote(message) + ",\"request_id\":")
+                .getBytes(StandardCharsets.UTF_8);
+        if (prefixes.size() < MAX_CACHED_PREFIXES) {
+            prefixes.putIfAbsent(message, built);
+        }
+        return built;
     }
 
     public int status() {
@@ -92,18 +123,27 @@ public enum LocalReply {
      */
     public FullHttpResponse build(ByteBufAllocator alloc, HttpVersion version, String message, String requestId,
                                   int statusOverride) {
-        StringBuilder json = new StringBuilder(96 + message.length());
-        json.append("{\"error\":\"").append(code).append("\",\"message\":").append(Json.quote(message))
-                .append(",\"request_id\":").append(Json.quote(requestId)).append("}\n");
-        ByteBuf body = alloc.buffer(json.length());
-        body.writeCharSequence(json, StandardCharsets.UTF_8);
-        HttpResponseStatus responseStatus = HttpResponseStatus.valueOf(statusOverride > 0 ? statusOverride : status);
+        byte[] prefix = prefix(message);
+        String id = requestId == null ? null : Json.quote(requestId);
+        int idLength = id == null ? 4 : id.length();
+        ByteBuf body = alloc.buffer(prefix.length + idLength + SUFFIX.length);
+        body.writeBytes(prefix);
+        if (id == null) {
+            body.writeBytes(NULL);
+        } else if (id.length() == requestId.length() + 2) {
+            body.writeCharSequence(id, StandardCharsets.US_ASCII); // nothing escaped: plain ASCII, the usual id
+        } else {
+            body.writeCharSequence(id, StandardCharsets.UTF_8);
+        }
+        body.writeBytes(SUFFIX);
+        HttpResponseStatus responseStatus = statusOverride > 0 ? HttpResponseStatus.valueOf(statusOverride)
+                : this.responseStatus;
         FullHttpResponse response = new DefaultFullHttpResponse(
                 version == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, responseStatus, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(ERROR_HEADER, code)
+                .set(ERROR_HEADER_NAME, codeValue)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         if (requestId != null) {
             response.headers().set(Headers.X_REQUEST_ID, requestId);

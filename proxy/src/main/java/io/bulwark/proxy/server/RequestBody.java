@@ -24,6 +24,8 @@ final class RequestBody {
     private final Downstream downstream;
     private final Owner owner;
     private final boolean announced;
+    /** The declared {@code Content-Length}, or -1 (chunked, or none). */
+    private final long declaredLength;
     /** The last part (for a request without a body, the empty one the codec still delivers) has arrived. */
     private boolean complete;
     private long bytes;
@@ -34,10 +36,23 @@ final class RequestBody {
      *     way the request is complete only once its last part arrived: that part also ends the
      *     request on the upstream connection.
      */
-    RequestBody(Downstream downstream, Owner owner, boolean announced) {
+    RequestBody(Downstream downstream, Owner owner, boolean announced, long declaredLength) {
         this.downstream = downstream;
         this.owner = owner;
         this.announced = announced;
+        this.declaredLength = declaredLength;
+    }
+
+    /** The most of an unread body the connection reads and drops after a reply, to keep the connection. */
+    static final long MAX_DRAIN_BYTES = 64 * 1024;
+
+    /**
+     * Whether the rest of the body, if the request is answered now, is small enough to read and drop
+     * ({@link #MAX_DRAIN_BYTES}) instead of closing the connection. A chunked body's size is not known:
+     * the connection drops it up to the bound and closes past it.
+     */
+    boolean drainable() {
+        return complete || declaredLength < 0 || declaredLength - bytes <= MAX_DRAIN_BYTES;
     }
 
     boolean complete() {
