@@ -86,7 +86,7 @@ scenario() { # name path
   local p99; p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   local code; code=$(curl -s -o /dev/null -D - "http://127.0.0.1:$BW$2" | awk 'NR == 1 {print $2} tolower($1) == "x-bulwark-error:" {print $2} tolower($1) == "connection:" {print "conn=" $2}' | tr -d '\r' | paste -sd' ')
   awk -v n="$1" -v r="$reqs" -v s="$SECS" -v dt=$((t1 - t0)) -v hz="$hz" -v opened=$((c1 - c0)) -v p="$p99" -v code="$code" \
-    'BEGIN { printf "%-10s %-38s %9.0f req/s %7.1f us/req  p99 %-8s new connections %d\n", n, code, r / s, dt / hz * 1e6 / r, p, opened }'
+    'BEGIN { printf "%-10s %-38s %9.0f req/s %7.1f us/req  p99 %-8s new connections (machine-wide) %d\n", n, code, r / s, dt / hz * 1e6 / r, p, opened }'
 }
 "${PIN_LOAD[@]}" wrk -t1 -c"$CONNS" -d15s "http://127.0.0.1:$BW/ok/warm" >/dev/null 2>&1 # JIT warm-up: its compile time is CPU too
 echo "jar: $JAR   ($(date -u +%FT%TZ), wrk -t1 -c$CONNS ${SECS}s per scenario, proxy pinned: ${PIN_PROXY[*]:-no})"
