@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One downstream HTTP/1 connection: checks each request, answers what the proxy answers
- * itself (CONTRACT §3), and hands the rest to an {@link Exchange}. Requests are served one at a
+ * itself before a request has a route (400, 404, 408, 413, 414, 431, 501, 505), and hands the rest
+ * to an {@link Exchange} through an {@link Http1Downstream}. Requests are served one at a
  * time; pipelined ones wait in a backlog with reading paused, so a client cannot queue
  * unbounded work.
  */
@@ -205,13 +206,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
-        String problem = RequestChecks.problem(request);
+        RequestChecks.Problem problem = RequestChecks.problem(request);
         if (problem != null) {
-            LocalReply reply = problem.startsWith(RequestChecks.VERSION_PREFIX)
-                    ? LocalReply.HTTP_VERSION_NOT_SUPPORTED
-                    : problem.startsWith(RequestChecks.NOT_IMPLEMENTED_PREFIX) ? LocalReply.NOT_IMPLEMENTED
-                    : LocalReply.BAD_REQUEST;
-            replyAndClose(reply, problem, request, request.protocolVersion(), null);
+            replyAndClose(problem.reply(), problem.message(), request, request.protocolVersion(), null);
             ReferenceCountUtil.release(request);
             return;
         }

@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The responses Bulwark makes itself (CONTRACT §3): a status, the header
- * {@code x-bulwark-error: <code>} and the JSON body
+ * The responses Bulwark makes itself (listed in the README's "Wire behaviour"): a status, the
+ * header {@code x-bulwark-error: <code>} and the JSON body
  * {@code {"error":"<code>","message":"...","request_id":"..."}}.
  */
 public enum LocalReply {

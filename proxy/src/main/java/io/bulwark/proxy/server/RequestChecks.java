@@ -16,8 +16,15 @@ import java.util.Set;
  */
 final class RequestChecks {
 
-    static final String VERSION_PREFIX = "unsupported HTTP version";
-    static final String NOT_IMPLEMENTED_PREFIX = "unsupported transfer coding";
+    /**
+     * Why a request is refused: the reply (400, 501 for an unknown transfer coding, 505 for an
+     * unsupported version) and the message it carries.
+     */
+    record Problem(LocalReply reply, String message) {
+        static Problem badRequest(String message) {
+            return new Problem(LocalReply.BAD_REQUEST, message);
+        }
+    }
 
     private static final Set<String> KNOWN_CODINGS = Set.of("chunked", "gzip", "x-gzip", "deflate", "compress",
             "x-compress");
@@ -26,21 +33,21 @@ final class RequestChecks {
     }
 
     /** What is wrong with the request, or null when it may be proxied. */
-    static String problem(HttpRequest request) {
+    static Problem problem(HttpRequest request) {
         HttpVersion version = request.protocolVersion();
         if (version.majorVersion() != 1 || (version.minorVersion() != 0 && version.minorVersion() != 1)) {
-            return VERSION_PREFIX + " " + version.text();
+            return new Problem(LocalReply.HTTP_VERSION_NOT_SUPPORTED, "unsupported HTTP version " + version.text());
         }
         HttpHeaders headers = request.headers();
         List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1) {
-            return "more than one Host header";
+            return Problem.badRequest("more than one Host header");
         }
         if (version == HttpVersion.HTTP_1_1 && hosts.isEmpty()) {
-            return "missing Host header";
+            return Problem.badRequest("missing Host header");
         }
         if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
-            return "invalid Host header";
+            return Problem.badRequest("invalid Host header");
         }
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (!codings.isEmpty()) {
@@ -53,19 +60,19 @@ final class RequestChecks {
                         c = c.substring(0, semi).trim();
                     }
                     if (!KNOWN_CODINGS.contains(c)) {
-                        return NOT_IMPLEMENTED_PREFIX + " \"" + c + "\"";
+                        return new Problem(LocalReply.NOT_IMPLEMENTED, "unsupported transfer coding \"" + c + "\"");
                     }
                 }
-                return "Transfer-Encoding must be exactly \"chunked\"";
+                return Problem.badRequest("Transfer-Encoding must be exactly \"chunked\"");
             }
         }
         String uri = request.uri();
         boolean absolute = uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8);
         if (uri.isEmpty() || (uri.charAt(0) != '/' && !uri.equals("*") && !absolute)) {
-            return "request target must be in origin or absolute form";
+            return Problem.badRequest("request target must be in origin or absolute form");
         }
         if (uri.equals("*") && !request.method().name().equals("OPTIONS")) {
-            return "the asterisk target is only for OPTIONS";
+            return Problem.badRequest("the asterisk target is only for OPTIONS");
         }
         return null;
     }
