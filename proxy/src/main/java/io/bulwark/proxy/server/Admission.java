@@ -252,6 +252,31 @@ final class Admission implements RetryPermits {
      * Room for one more retry: the route's retry budget and the cluster's max-concurrent-retries.
      * Held until the retry's try ends ({@link #retryEnded()}).
      */
+    /** Permits of hedged tries, held until the request ends; null until the first hedge. */
+    private java.util.List<Permit> hedgePermits;
+
+    /**
+     * Room for one hedged try: like a retry, it draws on the route's retry budget and the cluster's
+     * max-concurrent-retries, so hedging can never double the load. Held until the request ends.
+     */
+    Refusal admitHedge() {
+        Optional<Permit> budget = route.budget().tryAcquireRetry();
+        if (budget.isEmpty()) {
+            return Refusal.BUDGET;
+        }
+        Optional<Permit> limit = cluster.limits().tryAcquireRetry();
+        if (limit.isEmpty()) {
+            budget.get().close();
+            return Refusal.LIMIT;
+        }
+        if (hedgePermits == null) {
+            hedgePermits = new java.util.ArrayList<>(2);
+        }
+        hedgePermits.add(budget.get());
+        hedgePermits.add(limit.get());
+        return Refusal.NONE;
+    }
+
     @Override
     public Refusal admitRetry() {
         Optional<Permit> budget = route.budget().tryAcquireRetry();
@@ -278,6 +303,10 @@ final class Admission implements RetryPermits {
     /** Everything back, at the end of the request (idempotent). */
     void releaseAll() {
         breakerRelease();
+        if (hedgePermits != null) {
+            hedgePermits.forEach(Permit::close);
+            hedgePermits = null;
+        }
         retryEnded();
         pending = close(pending);
         request = close(request);
