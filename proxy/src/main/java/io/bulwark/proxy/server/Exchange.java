@@ -3,11 +3,11 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.retry.RetryState;
-import io.bulwark.routing.retry.RetryPolicy;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.retry.RetryPolicy;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -56,12 +56,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     private final RequestBody body;
 
-    /** The try in progress (the latest one while hedged tries race), or null between tries. */
-    private Attempt attempt;
-    /** Earlier tries still racing the latest one (hedging), or null. */
-    private java.util.List<Attempt> racing;
-    private ScheduledFuture<?> hedgeTimer;
-    private int hedgesSent;
+    /** The tries in flight: one, or several while hedged tries race. */
+    private final TryRace race;
     /** The try whose response the client got (0 before one did). */
     private int wonAttempt;
     private Upstream lastUpstream;
@@ -93,6 +89,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         this.startNanos = proxy.clock().nanoTime();
         this.startMillis = proxy.clock().currentTimeMillis();
         this.admission = new Admission(route.policies(), cluster);
+        this.race = new TryRace(routeConfig.hedge(), route.policies().headLatency(), downstream.executor());
         this.view = new NettyRequestView(request, path, downstream.clientIp());
         long declared = HttpUtil.getContentLength(request, -1L);
         this.body = new RequestBody(downstream, this, declared > 0 || HttpUtil.isTransferEncodingChunked(request),
@@ -154,128 +151,41 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         int number = retry.nextAttempt();
         Attempt next = Attempt.choose(this, proxy, downstream, admission, retry, cluster, view, lastUpstream,
                 upgradeRequested);
-        if (next == null && hedge) {
-            return; // no other upstream to hedge on: the try in flight goes on alone
-        }
         if (next == null) {
-            fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
+            if (!hedge) { // no other upstream to hedge on: the try in flight goes on alone
+                fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
+            }
             return;
         }
         cluster = next.cluster();
         lastUpstream = next.upstream();
-        if (hedge) {
-            if (racing == null) {
-                racing = new java.util.ArrayList<>(2);
-            }
-            racing.add(attempt);
-        }
-        attempt = next;
+        race.started(next, hedge);
         admission.tryStarted(proxy.clock().nanoTime());
         if (!next.start(routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
                 upstreamRequest.head(number), number, hedge ? retry.replayCopy() : null)) {
             if (hedge) {
-                dropTry(next); // no connection to hedge on: the earlier try goes on alone
-                return;
+                race.drop(next); // no connection to hedge on: the earlier try goes on alone
+            } else {
+                fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
+                        + cluster.config().limits().maxPendingRequests() + ")", 0);
             }
-            fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
-                    + cluster.config().limits().maxPendingRequests() + ")", 0);
             return;
         }
-        armHedge();
+        race.armHedge(!upgradeRequested && RetryPolicy.isIdempotent(request.method().name()), this::onHedgeDelay);
     }
 
-    // ------------------------------------------------------------------ hedging
-
-    /**
-     * Arms the hedge timer for the try just started, when the route hedges and this request may be
-     * hedged: an idempotent method and a body that is whole in the replay buffer (checked again
-     * when the timer fires), no upgrade, and hedges left.
-     */
-    private void armHedge() {
-        var hedge = routeConfig.hedge();
-        if (hedge.isEmpty() || hedgesSent >= hedge.get().maxExtra() || upgradeRequested
-                || !io.bulwark.routing.retry.RetryPolicy.isIdempotent(request.method().name())) {
-            return;
-        }
-        long delay = hedge.get().delay().map(java.time.Duration::toNanos)
-                .orElseGet(() -> route.policies().headLatency() == null ? -1 : route.policies().headLatency().p95Nanos());
-        if (delay <= 0) {
-            return; // an adaptive delay without enough samples yet: no hedging
-        }
-        cancelHedgeTimer();
-        hedgeTimer = downstream.executor().schedule(this::onHedgeDelay, delay, TimeUnit.NANOSECONDS);
-    }
-
-    /** No response head within the hedge delay: one more try to another upstream, if the budget allows. */
+    /** No response head within the hedge delay: one more try on another upstream, if the budget allows. */
     private void onHedgeDelay() {
-        hedgeTimer = null;
-        if (done || responseStarted || attempt == null || !body.complete() || !retry.replayable()) {
+        if (done || responseStarted || race.latest() == null || !body.complete() || !retry.replayable()) {
             return;
         }
         switch (admission.admitHedge()) {
-            case BUDGET -> {
-                proxy.metrics().retryBudgetExhausted(route.name());
-                return;
+            case BUDGET -> proxy.metrics().retryBudgetExhausted(route.name());
+            case LIMIT -> proxy.metrics().retryLimitReached(cluster.name());
+            case NONE -> {
+                proxy.metrics().hedge(route.name(), "sent");
+                beginTry(true);
             }
-            case LIMIT -> {
-                proxy.metrics().retryLimitReached(cluster.name());
-                return;
-            }
-            case NONE -> { }
-        }
-        hedgesSent++;
-        proxy.metrics().hedge(route.name(), "sent");
-        beginTry(true);
-    }
-
-    private void cancelHedgeTimer() {
-        if (hedgeTimer != null) {
-            hedgeTimer.cancel(false);
-            hedgeTimer = null;
-        }
-    }
-
-    /** Whether {@code a} is one of this request's tries in flight. */
-    private boolean inFlight(Attempt a) {
-        return a == attempt || racing != null && racing.contains(a);
-    }
-
-    /** Whether another try than {@code a} is still in flight (the request waits for it). */
-    private boolean othersInFlight(Attempt a) {
-        return racing != null && (a != attempt || !racing.isEmpty());
-    }
-
-    /** Takes {@code a} out of the race (it failed, or lost): its connection is closed, never pooled. */
-    private void dropTry(Attempt a) {
-        a.end();
-        if (a == attempt) {
-            attempt = racing.remove(racing.size() - 1);
-        } else {
-            racing.remove(a);
-        }
-        if (racing.isEmpty()) {
-            racing = null;
-        }
-    }
-
-    /** {@code winner}'s response head came first: every other try is cancelled. */
-    private void settleRace(Attempt winner) {
-        cancelHedgeTimer();
-        if (racing == null) {
-            return;
-        }
-        for (Attempt loser : racing) {
-            if (loser != winner) {
-                loser.end();
-            }
-        }
-        if (attempt != winner) {
-            attempt.end();
-        }
-        racing = null;
-        attempt = winner;
-        if (winner.hedge()) {
-            proxy.metrics().hedge(route.name(), "won");
         }
     }
 
@@ -292,16 +202,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     /** Ends the current try's accounting (its connection, if still attached, is closed, never pooled). */
     private void endTry() {
-        cancelHedgeTimer();
-        Attempt a = attempt;
-        attempt = null;
-        if (a != null) {
-            a.end();
-        }
-        if (racing != null) {
-            racing.forEach(Attempt::end);
-            racing = null;
-        }
+        race.endAll();
         admission.retryEnded();
     }
 
@@ -323,12 +224,12 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onTryFailed(Attempt a, TryOutcome outcome, Throwable cause) {
-        if (done || !inFlight(a)) {
+        if (done || !race.inFlight(a)) {
             return;
         }
         error = outcome.failure().tag();
-        if (othersInFlight(a)) {
-            dropTry(a); // a hedged try is still racing: the request waits for it
+        if (race.othersInFlight(a)) {
+            race.drop(a); // a hedged try is still racing: the request waits for it
             return;
         }
         endTry();
@@ -343,12 +244,12 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onKeepAliveRace(Attempt a) {
-        if (done || !inFlight(a)) {
+        if (done || !race.inFlight(a)) {
             return;
         }
         error = "keepalive_race";
-        if (othersInFlight(a)) {
-            dropTry(a);
+        if (race.othersInFlight(a)) {
+            race.drop(a);
             return;
         }
         endTry();
@@ -362,7 +263,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
             return;
         }
         HttpContent toSend = retry.keep(content); // admitted: a refused request's parts are dropped by take()
-        Channel ch = attempt == null ? null : attempt.channel();
+        Channel ch = race.latest() == null ? null : race.latest().channel();
         if (ch != null) {
             ch.write(toSend);
             if (!ch.isWritable()) {
@@ -374,14 +275,14 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     }
 
     void onClientReadComplete() {
-        if (attempt != null) {
-            attempt.flush();
+        if (race.latest() != null) {
+            race.latest().flush();
         }
     }
 
     void onClientWritabilityChanged(boolean writable) {
-        if (writable && attempt != null) {
-            attempt.resumeUpstream();
+        if (writable && race.latest() != null) {
+            race.latest().resumeUpstream();
         }
     }
 
@@ -389,20 +290,21 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onResponseHead(Attempt a, HttpResponse response, TryOutcome outcome) {
-        if (done || !inFlight(a)) {
+        if (done || !race.inFlight(a)) {
             return;
         }
-        if (route.policies().headLatency() != null) {
-            route.policies().headLatency().record(outcome.latencyNanos());
-        }
+        race.recordHead(outcome.latencyNanos());
         int code = outcome.status();
-        if (code >= 400 && othersInFlight(a)
+        if (code >= 400 && race.othersInFlight(a)
                 && RetryPolicy.condition(routeConfig.retry(), outcome) != null) {
             error = "upstream_status_" + code;
-            dropTry(a); // a retriable answer while a hedged try still races: wait for that one
+            race.drop(a); // a retriable answer while a hedged try still races: wait for that one
             return;
         }
-        settleRace(a);
+        race.win(a);
+        if (a.hedge()) {
+            proxy.metrics().hedge(route.name(), "won");
+        }
         wonAttempt = a.number();
         lastUpstream = a.upstream();
         if (code >= 400 && !responseStarted && !upgradeRequested) {
@@ -427,7 +329,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onResponseBody(Attempt a, HttpContent part) {
-        if (a != attempt || done || !responseStarted) {
+        if (a != race.latest() || done || !responseStarted) {
             part.release();
             return;
         }
@@ -440,7 +342,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (last) {
             downstream.flush();
             upstreamNanos = a.elapsedNanos();
-            attempt = null;
+            race.forget(); // the winner alone is left, and completes: its connection goes back to the pool
             a.completed(body.complete() && !retry.hasUnsent());
             admission.retryEnded();
             finish(!closeClientAfter);
@@ -460,7 +362,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onResponseBroken(Attempt a) {
-        if (a != attempt || done) {
+        if (a != race.latest() || done) {
             return;
         }
         // Bytes already went to the client: all we can do is not pretend the response was complete.
@@ -488,12 +390,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
             abortClient();
             return;
         }
-        if (attempt != null) {
-            attempt.timedOutByRoute();
-        }
-        if (racing != null) {
-            racing.forEach(Attempt::timedOutByRoute);
-        }
+        race.forEach(Attempt::timedOutByRoute);
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
                 + routeConfig.timeout().toMillis() + "ms", 0);
     }
@@ -607,8 +504,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         done = true;
         body.cancelTimer();
         retry.release();
-        attempt = null;
-        a.end();
+        race.endAll();
         admission.releaseAll();
         upstreamNanos = a.elapsedNanos();
         // Logged (and timed) when the tunnel ends, with the bytes relayed both ways, not at the 101.
@@ -644,7 +540,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
                     retry == null ? 0 : retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
-                    status >= 400 || status == 0 ? error : null, hedgesSent > 0,
+                    status >= 400 || status == 0 ? error : null, race.hedgesSent() > 0,
                     wonAttempt > 0 ? wonAttempt : retry == null ? 0 : retry.attempt()));
         }
     }
