@@ -59,6 +59,11 @@ final class RequestBody {
         return complete;
     }
 
+    /** Whether the head announced a body ({@code Content-Length} above 0, or chunked). */
+    boolean announced() {
+        return announced;
+    }
+
     /** Bytes received so far. */
     long bytes() {
         return bytes;
