@@ -147,6 +147,7 @@ public final class OutlierDetector {
      * {@code readmit = timer}, and before the ejection time is over.
      */
     public void onHealthCheckPassed(Upstream upstream) {
+        upstream.recovery().onCheckPassed(); // before any readmission, which ends the wait it starts
         if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
             return;
         }
@@ -164,7 +165,7 @@ public final class OutlierDetector {
      * it took to flip the host unhealthy.
      */
     public void onHealthCheckFailed(Upstream upstream) {
-        upstream.recovery().onFailure();
+        upstream.recovery().onCheckFailed();
     }
 
     /**
@@ -485,6 +486,8 @@ public final class OutlierDetector {
         detail.put("time_to_detect_ms", episode.timeToDetectMs());
         episode.timeOutMs().ifPresent(v -> detail.put("time_out_ms", v));
         episode.timeToRecoverMs().ifPresent(v -> detail.put("time_to_recover_ms", v));
+        episode.timeToReadmitMs().ifPresent(v -> detail.put("time_to_readmit_ms", v));
+        episode.timeToFullShareMs().ifPresent(v -> detail.put("time_to_full_share_ms", v));
         long at = episode.fullWeight().map(Instant::toEpochMilli).orElse(clock.currentTimeMillis());
         events.publish(new StateEvent(at, "recovered", cluster, m.upstream.address(), "recovering", "eligible",
                 episode.reason(), detail));

@@ -138,6 +138,73 @@ class RecoveryTimingTest {
     }
 
     @Test
+    void timeToReadmitRunsFromTheFirstPassingCheckAfterTheLastFailedOneAndFullShareFromBack() {
+        f.slowStart = Duration.ofSeconds(10);
+        f.build();
+        Upstream u = f.host(1);
+        long t0 = f.clock.currentTimeMillis();
+        respond(u, 500, 5); // ejected at t0 for 30s (readmit = timer)
+        f.detector().onHealthCheckPassed(u); // a pass at once...
+        advance(2);
+        f.detector().onHealthCheckFailed(u); // ...that a failed check makes void
+        advance(4);
+        f.detector().onHealthCheckPassed(u); // t0 + 6s: where time to readmit starts
+        advance(1);
+        f.detector().onHealthCheckPassed(u);
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.firstPassingCheck()).contains(Instant.ofEpochMilli(t0 + 6_000));
+            assertThat(e.timeToReadmitMs()).isEmpty(); // not back yet
+        });
+
+        advance(23);
+        f.cluster.tick(); // back at t0 + 30s, full share at t0 + 40s
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.timeToReadmitMs()).hasValue(24_000);
+            assertThat(e.timeToFullShareMs()).isEmpty(); // still ramping
+        });
+        advance(10);
+        f.cluster.tick();
+
+        RecoveryTimeline done = u.recovery().timeline();
+        assertThat(done.history()).singleElement().satisfies(e -> {
+            assertThat(e.timeToReadmitMs()).hasValue(24_000);
+            assertThat(e.timeToFullShareMs()).hasValue(10_000);
+            assertThat(e.timeToRecoverMs()).hasValue(40_000);
+        });
+        assertThat(done.timeToReadmitMs()).hasValue(24_000);
+        assertThat(done.timeToFullShareMs()).hasValue(10_000);
+        assertThat(f.events("recovered")).singleElement().satisfies(e -> assertThat(e.detail())
+                .containsEntry("time_to_readmit_ms", 24_000L).containsEntry("time_to_full_share_ms", 10_000L));
+    }
+
+    @Test
+    void withoutPassingChecksThereIsNoTimeToReadmitAndNoRampMeansFullShareAtOnce() {
+        f.build();
+        Upstream u = f.host(1);
+        respond(u, 500, 5);
+        advance(30);
+        f.cluster.tick();
+
+        assertThat(u.recovery().timeline().history()).singleElement().satisfies(e -> {
+            assertThat(e.firstPassingCheck()).isEmpty();
+            assertThat(e.timeToReadmitMs()).isEmpty();
+            assertThat(e.timeToFullShareMs()).hasValue(0);
+        });
+    }
+
+    @Test
+    void aPassBeforeTheHostIsTakenOutIsNotTheStartOfItsReadmission() {
+        f.build();
+        Upstream u = f.host(1);
+        f.detector().onHealthCheckPassed(u); // serving: nothing to note
+        advance(1);
+        respond(u, 500, 5);
+
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e ->
+                assertThat(e.firstPassingCheck()).isEmpty());
+    }
+
+    @Test
     void historyKeepsTheLastTwentyEpisodes() {
         f.build();
         Upstream u = f.host(1);
