@@ -49,6 +49,7 @@ final class StateJson {
             o.put("reason", outlier.get().reason());
             o.put("times_ejected", outlier.get().timesEjected());
             o.put("awaiting_probe", outlier.get().awaitingProbe());
+            o.put("readmit_guarded", outlier.get().readmitGuarded());
         } else {
             n.putNull("outlier");
         }

@@ -84,7 +84,9 @@ class StateJsonTest {
 
         JsonNode outlier = f.get(upstreamPath("users", A)).json().get("outlier");
 
-        assertThat(fields(outlier)).contains("ejected_until", "reason", "times_ejected");
+        assertThat(fields(outlier)).contains("ejected_until", "reason", "times_ejected", "awaiting_probe",
+                "readmit_guarded");
+        assertThat(outlier.get("readmit_guarded").asBoolean()).isFalse();
         assertThat(outlier.get("reason").asText()).isEqualTo("consecutive_5xx");
         assertThat(outlier.get("times_ejected").asInt()).isEqualTo(1);
         // 30s base ejection time, from the injected clock.

@@ -14,10 +14,6 @@ public interface OutcomeListener {
     /** The try failed before a response arrived. */
     void onLocalFailure(FailureKind kind);
 
-    /** An active health check of this upstream passed (the hook probe readmission waits for). */
-    default void onHealthCheckPassed() {
-    }
-
     /** Ignores everything; the listener of an upstream no detector watches. */
     OutcomeListener NONE = new OutcomeListener() {
         @Override

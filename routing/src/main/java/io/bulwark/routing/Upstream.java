@@ -252,14 +252,12 @@ public final class Upstream {
 
     /**
      * Sets the active-check verdict. {@link Health#UNHEALTHY} takes the upstream out (a recovery
-     * episode starts); {@link Health#HEALTHY} also counts as a passing check for probe readmission.
+     * episode starts). A verdict is not a passing check: probe readmission counts the checks
+     * themselves, which the health checker reports to the outlier detector with their start.
      */
     public void setHealth(Health health) {
         this.health = health;
         stateChanged();
-        if (health == Health.HEALTHY) {
-            outcomeListener.onHealthCheckPassed();
-        }
     }
 
     public void setOverride(HealthOverride override) {

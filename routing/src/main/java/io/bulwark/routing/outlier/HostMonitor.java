@@ -46,6 +46,13 @@ final class HostMonitor implements OutcomeListener {
     boolean ejectionWorthySinceTick;
     /** The timer of the current ejection's deadline, or null. */
     DelayScheduler.Cancellable readmission;
+    /** readmit = probe: passing checks in a row that started after the current ejection. */
+    int probePasses;
+    /** The current ejection came within readmit-guard of a probe readmission: probes wait for its end. */
+    boolean guarded;
+    /** When a probe last readmitted this host; meaningful while {@link #probeReadmitted}. */
+    long probeReadmittedAtNanos;
+    boolean probeReadmitted;
 
     HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold) {
         this.upstream = upstream;
@@ -88,11 +95,6 @@ final class HostMonitor implements OutcomeListener {
         serverError();
     }
 
-    @Override
-    public void onHealthCheckPassed() {
-        detector.onHealthCheckPassed(upstream);
-    }
-
     private void gatewayFailure() {
         // Exactly one reporter sees the count reach the threshold; it makes the ejection attempt.
         if (consecutiveGatewayFailures.incrementAndGet() == consecutiveGatewayThreshold) {
@@ -124,6 +126,6 @@ final class HostMonitor implements OutcomeListener {
     }
 
     OutlierState state() {
-        return new OutlierState(Instant.ofEpochMilli(ejectedUntilMillis), reason, multiplier, awaitingProbe);
+        return new OutlierState(Instant.ofEpochMilli(ejectedUntilMillis), reason, multiplier, awaitingProbe, guarded);
     }
 }

@@ -6,6 +6,7 @@ import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
 import io.bulwark.routing.health.DelayScheduler;
+import io.bulwark.routing.health.HealthCheckListener;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 
 import java.time.Instant;
@@ -46,9 +47,18 @@ import java.util.concurrent.atomic.LongAdder;
  * ejection refused by max-ejection-percent counts as ejection-worthy). With {@code readmit = timer}
  * a host comes back when its ejection time is over, at the {@code ejected_until} the admin API shows:
  * a one-shot timer on the {@link DelayScheduler} fires at that deadline (without a scheduler, the
- * first tick after it readmits). With {@code readmit = probe} it stays out until the first passing
- * active health check after that deadline ({@link #onHealthCheckPassed}); the timer marks it
- * awaiting the probe.
+ * first tick after it readmits). Active health checks do not shorten that wait.
+ *
+ * <h2>Probe readmission ({@code readmit = probe})</h2>
+ * An ejected host comes back as soon as {@code healthy-threshold} active checks in a row pass that
+ * all started after the ejection ({@link #onHealthCheckPassed}) — not at the end of the ejection
+ * time — and then ramps up through slow start. A pass whose check may have started before the
+ * ejection does not count, and a failed check starts the count again. If the ejection time runs out
+ * first, the host waits for those passes (awaiting the probe). Anti-flap rule: a host ejected again
+ * within {@code readmit-guard} of a probe readmission (a /health that passes while real traffic
+ * fails) is <em>guarded</em>: its ejection time, with the grown multiplier, must pass before probes
+ * may readmit it; passes during that time still count, so it comes back at the deadline if they
+ * held. Outside the window, probes are fast again; an operator's uneject clears the guard.
  *
  * <h2>Threads</h2>
  * Reporting is lock-free; ejections, ticks and operator calls take one lock per detector (rare,
@@ -75,6 +85,9 @@ public final class OutlierDetector {
     private final DelayScheduler scheduler;
     private final long baseEjectionNanos;
     private final long maxEjectionNanos;
+    private final long readmitGuardNanos;
+    /** readmit = probe: passing checks in a row (started after the ejection) that readmit a host. */
+    private final int probeThreshold;
     private final LongAdder ejectionsSkipped = new LongAdder();
 
     private final Object lock = new Object();
@@ -93,6 +106,17 @@ public final class OutlierDetector {
      */
     public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events,
                            DelayScheduler scheduler) {
+        this(cluster, config, clock, events, scheduler, 1);
+    }
+
+    /**
+     * @param scheduler runs each ejection's readmission at its deadline ({@code ejected_until}); null =
+     *     at the first tick after it. Its time must be {@code clock}'s.
+     * @param probeThreshold with {@code readmit = probe}: the cluster's health-check {@code healthy-threshold},
+     *     the passing checks in a row (all started after the ejection) that readmit a host
+     */
+    public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events,
+                           DelayScheduler scheduler, int probeThreshold) {
         this.cluster = cluster;
         this.config = config;
         this.clock = clock;
@@ -100,6 +124,8 @@ public final class OutlierDetector {
         this.scheduler = scheduler;
         this.baseEjectionNanos = config.baseEjectionTime().toNanos();
         this.maxEjectionNanos = Math.max(config.maxEjectionTime().toNanos(), baseEjectionNanos);
+        this.readmitGuardNanos = config.readmitGuard().toNanos();
+        this.probeThreshold = Math.max(1, probeThreshold);
     }
 
     public OutlierDetectionConfig config() {
@@ -140,21 +166,42 @@ public final class OutlierDetector {
 
     // ---- hooks for the health checker and the operator ----
 
+    /** What the cluster's health checker reports to this detector: every check result, passes with their start. */
+    public HealthCheckListener healthCheckListener() {
+        return new HealthCheckListener() {
+            @Override
+            public void onCheckPassed(Upstream upstream, long startedAfterNanos) {
+                onHealthCheckPassed(upstream, startedAfterNanos);
+            }
+
+            @Override
+            public void onCheckFailed(Upstream upstream) {
+                onHealthCheckFailed(upstream);
+            }
+        };
+    }
+
     /**
-     * An active health check of {@code upstream} passed. Call it on every passing check, not only
-     * on flips: with {@code readmit = probe} an ejected host whose ejection time is over comes back
-     * on the first one. ({@link Upstream#setHealth}{@code (HEALTHY)} calls it too.) Ignored with
-     * {@code readmit = timer}, and before the ejection time is over.
+     * An active health check of {@code upstream} passed; its check started at or after
+     * {@code startedAfterNanos} ({@link Clock#nanoTime()}). Call it on every passing check, not only on
+     * flips. With {@code readmit = probe} it counts toward readmitting an ejected host when it started
+     * after the ejection; {@code healthy-threshold} such passes in a row readmit the host (for a
+     * guarded ejection, not before its ejection time is over). Ignored with {@code readmit = timer},
+     * apart from recovery timings.
      */
-    public void onHealthCheckPassed(Upstream upstream) {
+    public void onHealthCheckPassed(Upstream upstream, long startedAfterNanos) {
         upstream.recovery().onCheckPassed(); // before any readmission, which ends the wait it starts
         if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
             return;
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(upstream);
-            if (m != null && m.ejected && clock.nanoTime() - m.ejectedUntilNanos >= 0) {
-                uneject(m, HEALTH_CHECK_PASSED);
+            if (m == null || !m.ejected || startedAfterNanos - m.ejectedAtNanos < 0) {
+                return; // a check that may have started before the ejection says nothing about the host since
+            }
+            m.probePasses++;
+            if (m.probePasses >= probeThreshold && (!m.guarded || clock.nanoTime() - m.ejectedUntilNanos >= 0)) {
+                readmitByProbe(m);
             }
         }
     }
@@ -162,14 +209,25 @@ public final class OutlierDetector {
     /**
      * An active health check of {@code upstream} failed. Does not count toward ejection; it marks
      * the start of a failure episode for recovery timings, so that time to detect covers the checks
-     * it took to flip the host unhealthy.
+     * it took to flip the host unhealthy, and with {@code readmit = probe} it starts the count of
+     * passes that readmit an ejected host again.
      */
     public void onHealthCheckFailed(Upstream upstream) {
         upstream.recovery().onCheckFailed();
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
+            return;
+        }
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            if (m != null) {
+                m.probePasses = 0;
+            }
+        }
     }
 
     /**
-     * Ends {@code upstream}'s ejection now (operator's uneject) and resets its backoff multiplier to 0.
+     * Ends {@code upstream}'s ejection now (operator's uneject) and resets its backoff multiplier to 0
+     * and the anti-flap guard of probe readmission.
      *
      * @return true if it was ejected
      */
@@ -181,6 +239,7 @@ public final class OutlierDetector {
             }
             boolean wasEjected = m.ejected;
             m.multiplier = 0;
+            m.probeReadmitted = false;
             if (wasEjected) {
                 uneject(m, OPERATOR_UNEJECT);
             }
@@ -204,6 +263,10 @@ public final class OutlierDetector {
         long untilNanos;
         long untilMillis;
         int multiplier;
+        int probePasses;
+        boolean guarded;
+        boolean probeReadmitted;
+        long probeReadmittedAt;
         synchronized (previous.lock) {
             HostMonitor old = previous.byUpstream.get(before);
             if (old == null) {
@@ -217,6 +280,10 @@ public final class OutlierDetector {
             untilNanos = old.ejectedUntilNanos;
             untilMillis = old.ejectedUntilMillis;
             multiplier = old.multiplier;
+            probePasses = old.probePasses;
+            guarded = old.guarded;
+            probeReadmitted = old.probeReadmitted;
+            probeReadmittedAt = old.probeReadmittedAtNanos;
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(now);
@@ -224,7 +291,11 @@ public final class OutlierDetector {
                 return;
             }
             m.multiplier = multiplier;
+            m.probeReadmitted = probeReadmitted;
+            m.probeReadmittedAtNanos = probeReadmittedAt;
             if (ejected) {
+                m.probePasses = probePasses;
+                m.guarded = guarded;
                 m.ejected = true;
                 m.awaitingProbe = awaitingProbe;
                 m.reason = reason;
@@ -400,6 +471,10 @@ public final class OutlierDetector {
         long nowNanos = clock.nanoTime();
         long nowMillis = clock.currentTimeMillis();
         String from = m.upstream.eligible() ? "eligible" : "ineligible";
+        boolean probe = config.readmit() == OutlierDetectionConfig.Readmit.PROBE;
+        long sinceReadmitNanos = nowNanos - m.probeReadmittedAtNanos;
+        m.guarded = probe && m.probeReadmitted && sinceReadmitNanos < readmitGuardNanos;
+        m.probePasses = 0;
         m.ejected = true;
         m.awaitingProbe = false;
         m.reason = reason;
@@ -415,6 +490,13 @@ public final class OutlierDetector {
         detail.put("ejected_hosts", ejected + 1);
         detail.put("total_hosts", total);
         detail.put("readmit", config.readmit().name().toLowerCase(Locale.ROOT));
+        if (probe) {
+            detail.put("readmit_guarded", m.guarded);
+            if (m.guarded) {
+                detail.put("probe_readmitted_ms_ago", sinceReadmitNanos / 1_000_000);
+                detail.put("readmit_guard_ms", readmitGuardNanos / 1_000_000);
+            }
+        }
         events.publish(new StateEvent(nowMillis, "ejected", cluster, m.upstream.address(), from, "ejected", reason, detail));
         return true;
     }
@@ -451,10 +533,15 @@ public final class OutlierDetector {
         }
     }
 
-    /** The ejection time of {@code m} is over. Under the lock. */
+    /**
+     * The ejection time of {@code m} is over. With probe readmission, passes already counted (a guarded
+     * ejection counts them but cannot use them before now) readmit it at once. Under the lock.
+     */
     private void ejectionTimeOver(HostMonitor m) {
         if (config.readmit() == OutlierDetectionConfig.Readmit.PROBE) {
-            if (!m.awaitingProbe) {
+            if (m.probePasses >= probeThreshold) {
+                readmitByProbe(m);
+            } else if (!m.awaitingProbe) {
                 m.awaitingProbe = true;
                 m.upstream.setOutlier(m.state());
             }
@@ -463,12 +550,32 @@ public final class OutlierDetector {
         }
     }
 
+    /** {@code healthy-threshold} passes in a row since the ejection (and, if guarded, its time is over). Under the lock. */
+    private void readmitByProbe(HostMonitor m) {
+        long now = clock.nanoTime();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("readmitted_by", "probe");
+        detail.put("passing_checks", m.probePasses);
+        detail.put("healthy_threshold", probeThreshold);
+        detail.put("readmit_guarded", m.guarded);
+        detail.put("ejection_time_left_ms", Math.max(0, m.ejectedUntilNanos - now) / 1_000_000);
+        m.probeReadmitted = true;
+        m.probeReadmittedAtNanos = now;
+        uneject(m, HEALTH_CHECK_PASSED, detail);
+    }
+
     private void uneject(HostMonitor m, String why) {
+        uneject(m, why, Map.of());
+    }
+
+    private void uneject(HostMonitor m, String why, Map<String, Object> cause) {
         cancelReadmission(m);
         long nowNanos = clock.nanoTime();
         long nowMillis = clock.currentTimeMillis();
         m.ejected = false;
         m.awaitingProbe = false;
+        m.guarded = false;
+        m.probePasses = 0;
         m.consecutive5xx.set(0);
         m.consecutiveGatewayFailures.set(0);
         m.upstream.setOutlier(null);
@@ -477,6 +584,7 @@ public final class OutlierDetector {
         detail.put("ejection_reason", m.reason);
         detail.put("ejected_for_ms", (nowNanos - m.ejectedAtNanos) / 1_000_000);
         detail.put("times_ejected", m.multiplier);
+        detail.putAll(cause);
         String to = m.upstream.eligible() ? "eligible" : "ineligible";
         events.publish(new StateEvent(nowMillis, "unejected", cluster, m.upstream.address(), "ejected", to, why, detail));
     }

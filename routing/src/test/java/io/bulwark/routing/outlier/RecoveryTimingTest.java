@@ -144,13 +144,13 @@ class RecoveryTimingTest {
         Upstream u = f.host(1);
         long t0 = f.clock.currentTimeMillis();
         respond(u, 500, 5); // ejected at t0 for 30s (readmit = timer)
-        f.detector().onHealthCheckPassed(u); // a pass at once...
+        f.checkPassed(u, Duration.ZERO); // a pass at once...
         advance(2);
         f.detector().onHealthCheckFailed(u); // ...that a failed check makes void
         advance(4);
-        f.detector().onHealthCheckPassed(u); // t0 + 6s: where time to readmit starts
+        f.checkPassed(u, Duration.ZERO); // t0 + 6s: where time to readmit starts
         advance(1);
-        f.detector().onHealthCheckPassed(u);
+        f.checkPassed(u, Duration.ZERO);
         assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
             assertThat(e.firstPassingCheck()).contains(Instant.ofEpochMilli(t0 + 6_000));
             assertThat(e.timeToReadmitMs()).isEmpty(); // not back yet
@@ -196,7 +196,7 @@ class RecoveryTimingTest {
     void aPassBeforeTheHostIsTakenOutIsNotTheStartOfItsReadmission() {
         f.build();
         Upstream u = f.host(1);
-        f.detector().onHealthCheckPassed(u); // serving: nothing to note
+        f.checkPassed(u, Duration.ZERO); // serving: nothing to note
         advance(1);
         respond(u, 500, 5);
 
