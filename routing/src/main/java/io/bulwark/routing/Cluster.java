@@ -183,6 +183,14 @@ public final class Cluster {
         warmingAtLastTick = warming;
     }
 
+    /**
+     * Runs the latency detector ({@link OutlierDetector#checkLatency()}) when the cluster has one; call
+     * every {@link OutlierDetector#LATENCY_CHECK_INTERVAL}. A no-op otherwise.
+     */
+    public void checkLatency() {
+        outlierDetector.checkLatency();
+    }
+
     /** This thread's balancer. */
     public LoadBalancer loadBalancer() {
         return loadBalancers.get();

@@ -31,6 +31,8 @@ final class HostMonitor implements OutcomeListener {
     final AtomicInteger consecutive5xx = new AtomicInteger();
     final AtomicInteger consecutiveGatewayFailures = new AtomicInteger();
     private volatile Bucket bucket = new Bucket();
+    /** Times to response head for the latency detector; null when it is off. */
+    final LatencyWindow latency;
 
     // ---- guarded by the detector's lock ----
     boolean attached = true;
@@ -54,11 +56,14 @@ final class HostMonitor implements OutcomeListener {
     long probeReadmittedAtNanos;
     boolean probeReadmitted;
 
-    HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold) {
+    /** @param latency this host's window for the latency detector, or null when it is off */
+    HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold,
+                LatencyWindow latency) {
         this.upstream = upstream;
         this.detector = detector;
         this.consecutive5xxThreshold = consecutive5xxThreshold;
         this.consecutiveGatewayThreshold = consecutiveGatewayThreshold;
+        this.latency = latency;
     }
 
     // ---- data plane, lock-free ----
@@ -93,6 +98,13 @@ final class HostMonitor implements OutcomeListener {
         b.failures.increment();
         gatewayFailure();
         serverError();
+    }
+
+    @Override
+    public void onLatency(long latencyNanos) {
+        if (latency != null) {
+            latency.record(latencyNanos);
+        }
     }
 
     private void gatewayFailure() {

@@ -9,6 +9,7 @@ import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.health.HealthCheckListener;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -34,6 +35,13 @@ import java.util.concurrent.atomic.LongAdder;
  *     if at least minimum-hosts qualify, eject those below {@code mean - stdev-factor * stdev}.</li>
  * <li>{@code failure_percentage} (each tick): among hosts with at least its request-volume, if at least its
  *     minimum-hosts qualify, eject those whose failure percentage is at or above the threshold.</li>
+ * <li>{@code latency} (Bulwark's, when {@code latency} is configured; {@link #checkLatency()} every second):
+ *     among hosts not ejected with at least its request-volume tries in the last {@code window}, if at least
+ *     its minimum-hosts qualify, eject those whose p90 time to response head is above {@code threshold} and
+ *     above {@code factor} times the median of the qualifying hosts' p90s, slowest first. Every try with a
+ *     response counts its time to response head; a timed-out try, and one cancelled because its hedge won
+ *     ({@link Upstream#onCancelled}), count their age as a lower bound — so with hedging on, a host that
+ *     never answers still shows as slow, and a cancellation is never a failure.</li>
  * </ul>
  * The consecutive detectors eject at once, on the reporting thread, when a counter reaches its
  * threshold (exactly one reporter sees that), and reset the counter after the attempt so a new bout
@@ -72,6 +80,11 @@ public final class OutlierDetector {
     public static final String CONSECUTIVE_GATEWAY_FAILURE = "consecutive_gateway_failure";
     public static final String SUCCESS_RATE = "success_rate";
     public static final String FAILURE_PERCENTAGE = "failure_percentage";
+    public static final String LATENCY = "latency";
+    /** How often {@link #checkLatency()} must run: the latency window is kept in slices this long. */
+    public static final Duration LATENCY_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** The percentile the latency detector compares. */
+    static final double LATENCY_PERCENTILE = 0.9;
     /** Unejection reasons. */
     public static final String EJECTION_EXPIRED = "ejection_expired";
     public static final String HEALTH_CHECK_PASSED = "health_check_passed";
@@ -147,7 +160,8 @@ public final class OutlierDetector {
                 }
                 HostMonitor m = byUpstream.get(u);
                 if (m == null) {
-                    m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure());
+                    m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure(),
+                            config.latency().map(l -> new LatencyWindow((int) l.window().toSeconds())).orElse(null));
                     u.setOutcomeListener(m);
                 }
                 next.put(u, m);
@@ -374,6 +388,69 @@ public final class OutlierDetector {
         }
     }
 
+    /**
+     * Runs the latency detector (a no-op when {@code latency} is not configured): closes each host's
+     * current one-second slice of times to response head, then ejects the hosts whose p90 over the window
+     * is above both the threshold and factor x the median host's p90. Call every
+     * {@link #LATENCY_CHECK_INTERVAL}, from one thread (the cluster's maintenance does).
+     */
+    public void checkLatency() {
+        OutlierDetectionConfig.LatencyConfig lc = config.latency().orElse(null);
+        if (lc == null) {
+            return;
+        }
+        synchronized (lock) {
+            List<HostMonitor> qualified = new ArrayList<>();
+            List<Long> p90s = new ArrayList<>();
+            for (HostMonitor m : monitors) {
+                m.latency.closeSlice();
+                if (!m.ejected && m.latency.count() >= lc.requestVolume()) {
+                    qualified.add(m);
+                    p90s.add(m.latency.percentileNanos(LATENCY_PERCENTILE));
+                }
+            }
+            if (qualified.isEmpty() || qualified.size() < lc.minimumHosts()) {
+                return;
+            }
+            double median = median(p90s);
+            long threshold = lc.threshold().toNanos();
+            List<Integer> slow = new ArrayList<>();
+            for (int k = 0; k < qualified.size(); k++) {
+                long p90 = p90s.get(k);
+                if (p90 > threshold && p90 > lc.factor() * median) {
+                    slow.add(k);
+                }
+            }
+            // Slowest first, so that when max-ejection-percent stops the round it is the worst host that went.
+            slow.sort((a, b) -> Long.compare(p90s.get(b), p90s.get(a)));
+            for (int k : slow) {
+                HostMonitor m = qualified.get(k);
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("p90_ms", millis(p90s.get(k)));
+                detail.put("median_p90_ms", millis(median));
+                detail.put("threshold_ms", lc.threshold().toMillis());
+                detail.put("factor", lc.factor());
+                detail.put("requests", m.latency.count());
+                detail.put("request_volume", lc.requestVolume());
+                detail.put("minimum_hosts", lc.minimumHosts());
+                detail.put("hosts_evaluated", qualified.size());
+                detail.put("window_ms", lc.window().toMillis());
+                tryEject(m, LATENCY, detail);
+            }
+        }
+    }
+
+    private static double median(List<Long> values) {
+        long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+    }
+
+    /** Nanoseconds as milliseconds to three decimals, for event details. */
+    private static double millis(double nanos) {
+        return Math.round(nanos / 1_000.0) / 1_000.0;
+    }
+
     private static List<Integer> qualified(List<HostMonitor> hosts, boolean[] ejectedAtStart, long[] requests, int volume) {
         List<Integer> result = new ArrayList<>();
         for (int i = 0; i < hosts.size(); i++) {
@@ -576,6 +653,9 @@ public final class OutlierDetector {
         m.awaitingProbe = false;
         m.guarded = false;
         m.probePasses = 0;
+        if (m.latency != null) {
+            m.latency.clear(); // it starts afresh, not with the times that got it ejected
+        }
         m.consecutive5xx.set(0);
         m.consecutiveGatewayFailures.set(0);
         m.upstream.setOutlier(null);

@@ -41,6 +41,8 @@ final class OutlierFixture {
     double maxEjectionPercent = 10;
     OutlierDetectionConfig.Readmit readmit = OutlierDetectionConfig.Readmit.TIMER;
     Duration readmitGuard = OutlierDetectionConfig.DEFAULT_READMIT_GUARD;
+    /** The latency detector; null = off. */
+    OutlierDetectionConfig.LatencyConfig latency;
     /** The cluster's health-check block (its healthy-threshold is probe readmission's); null = none. */
     HealthCheckConfig healthCheck;
     Duration slowStart = Duration.ZERO;
@@ -59,7 +61,7 @@ final class OutlierFixture {
         ClusterConfig base = TestConfigs.cluster("svc", endpoints.toArray(String[]::new));
         OutlierDetectionConfig outlier = new OutlierDetectionConfig(consecutive5xx, consecutiveGatewayFailure,
                 successRate, failurePercentage, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent, readmit,
-                readmitGuard, Optional.empty());
+                readmitGuard, Optional.ofNullable(latency));
         ClusterConfig config = new ClusterConfig(base.name(), base.endpoints(), base.dnsRefresh(), base.tls(),
                 base.loadBalancer(), base.hashKey(), base.connectTimeout(), base.pool(), base.limits(),
                 Optional.ofNullable(healthCheck), outlier, panicThreshold, slowStart, base.circuitBreaker());
@@ -90,6 +92,15 @@ final class OutlierFixture {
         for (int i = 0; i < times; i++) {
             u.onRequestStart();
             u.onResponse(status, 1_000_000);
+            u.onRequestEnd();
+        }
+    }
+
+    /** {@code times} tries answered 200 after {@code latency}. */
+    static void answer(Upstream u, Duration latency, int times) {
+        for (int i = 0; i < times; i++) {
+            u.onRequestStart();
+            u.onResponse(200, latency.toNanos());
             u.onRequestEnd();
         }
     }
