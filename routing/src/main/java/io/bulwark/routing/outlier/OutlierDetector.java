@@ -83,8 +83,6 @@ public final class OutlierDetector {
     public static final String LATENCY = "latency";
     /** How often {@link #checkLatency()} must run: the latency window is kept in slices this long. */
     public static final Duration LATENCY_CHECK_INTERVAL = Duration.ofSeconds(1);
-    /** The percentile the latency detector compares. */
-    static final double LATENCY_PERCENTILE = 0.9;
     /** Unejection reasons. */
     public static final String EJECTION_EXPIRED = "ejection_expired";
     public static final String HEALTH_CHECK_PASSED = "health_check_passed";
@@ -101,6 +99,8 @@ public final class OutlierDetector {
     private final long readmitGuardNanos;
     /** readmit = probe: passing checks in a row (started after the ejection) that readmit a host. */
     private final int probeThreshold;
+    /** Null when {@code latency} is not configured. */
+    private final LatencyDetector latencyDetector;
     private final LongAdder ejectionsSkipped = new LongAdder();
 
     private final Object lock = new Object();
@@ -139,6 +139,7 @@ public final class OutlierDetector {
         this.maxEjectionNanos = Math.max(config.maxEjectionTime().toNanos(), baseEjectionNanos);
         this.readmitGuardNanos = config.readmitGuard().toNanos();
         this.probeThreshold = Math.max(1, probeThreshold);
+        this.latencyDetector = config.latency().map(LatencyDetector::new).orElse(null);
     }
 
     public OutlierDetectionConfig config() {
@@ -161,7 +162,7 @@ public final class OutlierDetector {
                 HostMonitor m = byUpstream.get(u);
                 if (m == null) {
                     m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure(),
-                            config.latency().map(l -> new LatencyWindow((int) l.window().toSeconds())).orElse(null));
+                            latencyDetector == null ? null : latencyDetector.newWindow());
                     u.setOutcomeListener(m);
                 }
                 next.put(u, m);
@@ -205,8 +206,8 @@ public final class OutlierDetector {
      */
     public void onHealthCheckPassed(Upstream upstream, long startedAfterNanos) {
         upstream.recovery().onCheckPassed(); // before any readmission, which ends the wait it starts
-        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
-            return;
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
+            return; // nothing to readmit (the lock is for ejected hosts only)
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(upstream);
@@ -228,8 +229,8 @@ public final class OutlierDetector {
      */
     public void onHealthCheckFailed(Upstream upstream) {
         upstream.recovery().onCheckFailed();
-        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
-            return;
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
+            return; // the count of passes starts afresh at each ejection anyway
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(upstream);
@@ -395,60 +396,14 @@ public final class OutlierDetector {
      * {@link #LATENCY_CHECK_INTERVAL}, from one thread (the cluster's maintenance does).
      */
     public void checkLatency() {
-        OutlierDetectionConfig.LatencyConfig lc = config.latency().orElse(null);
-        if (lc == null) {
+        if (latencyDetector == null) {
             return;
         }
         synchronized (lock) {
-            List<HostMonitor> qualified = new ArrayList<>();
-            List<Long> p90s = new ArrayList<>();
-            for (HostMonitor m : monitors) {
-                m.latency.closeSlice();
-                if (!m.ejected && m.latency.count() >= lc.requestVolume()) {
-                    qualified.add(m);
-                    p90s.add(m.latency.percentileNanos(LATENCY_PERCENTILE));
-                }
-            }
-            if (qualified.isEmpty() || qualified.size() < lc.minimumHosts()) {
-                return;
-            }
-            double median = median(p90s);
-            long threshold = lc.threshold().toNanos();
-            List<Integer> slow = new ArrayList<>();
-            for (int k = 0; k < qualified.size(); k++) {
-                long p90 = p90s.get(k);
-                if (p90 > threshold && p90 > lc.factor() * median) {
-                    slow.add(k);
-                }
-            }
-            // Slowest first, so that when max-ejection-percent stops the round it is the worst host that went.
-            slow.sort((a, b) -> Long.compare(p90s.get(b), p90s.get(a)));
-            for (int k : slow) {
-                HostMonitor m = qualified.get(k);
-                Map<String, Object> detail = new LinkedHashMap<>();
-                detail.put("p90_ms", millis(p90s.get(k)));
-                detail.put("median_p90_ms", millis(median));
-                detail.put("threshold_ms", lc.threshold().toMillis());
-                detail.put("factor", lc.factor());
-                detail.put("requests", m.latency.count());
-                detail.put("request_volume", lc.requestVolume());
-                detail.put("minimum_hosts", lc.minimumHosts());
-                detail.put("hosts_evaluated", qualified.size());
-                detail.put("window_ms", lc.window().toMillis());
-                tryEject(m, LATENCY, detail);
+            for (LatencyDetector.Verdict slow : latencyDetector.check(monitors)) {
+                tryEject(slow.host(), LATENCY, slow.detail());
             }
         }
-    }
-
-    private static double median(List<Long> values) {
-        long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-    }
-
-    /** Nanoseconds as milliseconds to three decimals, for event details. */
-    private static double millis(double nanos) {
-        return Math.round(nanos / 1_000.0) / 1_000.0;
     }
 
     private static List<Integer> qualified(List<HostMonitor> hosts, boolean[] ejectedAtStart, long[] requests, int volume) {
