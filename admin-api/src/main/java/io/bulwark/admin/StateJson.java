@@ -148,6 +148,11 @@ final class StateJson {
         ObjectNode f = fault(r.name(), fault);
         f.remove("route");
         n.set("fault", f);
+        rc.hedge().ifPresentOrElse(h -> {
+            ObjectNode hedge = n.putObject("hedge");
+            h.delay().ifPresentOrElse(d -> hedge.put("delay_ms", d.toMillis()), () -> hedge.put("delay", "p95"));
+            hedge.put("max_extra", h.maxExtra());
+        }, () -> n.putNull("hedge"));
         return n;
     }
 

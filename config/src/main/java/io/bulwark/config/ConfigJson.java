@@ -183,6 +183,8 @@ final class ConfigJson {
         m.put("fault", ordered(
                 "delay", ordered("percent", r.fault().delay().percent(), "duration", duration(r.fault().delay().duration())),
                 "abort", ordered("percent", r.fault().abort().percent(), "status", r.fault().abort().status())));
+        m.put("hedge", r.hedge().map(h -> (Object) ordered(
+                "delay", h.delay().map(ConfigJson::duration).orElse("p95"), "max-extra", h.maxExtra())).orElse(null));
         return m;
     }
 

@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param prefixRewrite replaces the matched path prefix when present
  * @param timeout covers the whole request, every try included
  * @param rateLimit empty when the route has no rate limit
+ * @param hedge empty when the route does not hedge
  */
 public record RouteConfig(
         String name,
@@ -21,7 +22,8 @@ public record RouteConfig(
         Duration timeout,
         RetryConfig retry,
         Optional<RateLimitConfig> rateLimit,
-        FaultConfig fault) {
+        FaultConfig fault,
+        Optional<HedgeConfig> hedge) {
 
     public RouteConfig {
         clusters = List.copyOf(clusters);

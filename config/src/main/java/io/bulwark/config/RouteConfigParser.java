@@ -19,7 +19,7 @@ final class RouteConfigParser {
 
     static final List<String> ROUTE_KEYS = List.of(
             "name", "match", "cluster", "clusters", "prefix-rewrite", "request-headers", "timeout", "retry",
-            "rate-limit", "fault");
+            "rate-limit", "fault", "hedge");
     private static final List<String> WEIGHTED_CLUSTER_KEYS = List.of("name", "weight");
     private static final List<String> HEADER_REWRITE_KEYS = List.of("add", "remove");
 
@@ -67,7 +67,9 @@ final class RouteConfigParser {
         FaultConfig fault = r.optionalObject("fault")
                 .map(f -> RoutePolicyParser.fault(f.withDefaults(defaults.fault())))
                 .orElse(FaultConfig.NONE);
-        return new RouteConfig(name, match, targets, prefixRewrite, requestHeaders, timeout, retry, rateLimit, fault);
+        Optional<HedgeConfig> hedge = r.optionalObject("hedge").map(RoutePolicyParser::hedge);
+        return new RouteConfig(name, match, targets, prefixRewrite, requestHeaders, timeout, retry, rateLimit, fault,
+                hedge);
     }
 
     private static String name(int index, ConfigReader r, Map<String, String> namesSeen) {

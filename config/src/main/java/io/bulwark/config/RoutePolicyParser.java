@@ -99,6 +99,22 @@ final class RoutePolicyParser {
                 + DidYouMean.suggest(text, List.of("route", "client-ip")).map(s -> "; did you mean \"" + s + "\"?").orElse(""));
     }
 
+    private static final List<String> HEDGE_KEYS = List.of("delay", "max-extra");
+
+    /** {@code hedge { delay = 50ms | p95, max-extra = 1 }}: a delay is required; max-extra 1 to 3, default 1. */
+    static HedgeConfig hedge(ConfigReader h) {
+        h.rejectUnknownKeys(HEDGE_KEYS);
+        ConfigReader.Slot d = h.slot("delay");
+        java.util.Optional<java.time.Duration> delay = java.util.Optional.empty();
+        if (!d.isPresent()) {
+            h.problem("delay", "missing (expected: a duration > 0 like 50ms, or p95 for the route's recent p95)");
+        } else if (!"p95".equals(String.valueOf(d.value().unwrapped()))) {
+            delay = java.util.Optional.of(h.duration(d, true));
+        }
+        int maxExtra = h.has("max-extra") ? h.integer("max-extra", 1, 3) : 1;
+        return new HedgeConfig(delay, maxExtra);
+    }
+
     static FaultConfig fault(ConfigReader f) {
         f.rejectUnknownKeys(FAULT_KEYS);
         ConfigReader d = f.object("delay");

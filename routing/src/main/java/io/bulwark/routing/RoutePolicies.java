@@ -3,15 +3,18 @@ package io.bulwark.routing;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
 import io.bulwark.routing.retry.Backoff;
+import io.bulwark.routing.retry.RecentLatency;
 import io.bulwark.routing.retry.RetryBudget;
 
 /**
  * The stateful resilience layers a route carries: its rate limit (null without one), its retry
- * budget and its backoff. They sit above load balancing, so a retry can go to another host. A
+ * budget, its backoff, and the recent times to response head an adaptive hedge delay follows
+ * ({@code headLatency}; null unless the route hedges with {@code delay = p95}). They sit above load balancing, so a retry can go to another host. A
  * reload carries their state over to the route of the same name: the same limiter while its
  * config is unchanged, and always the same budget, since requests in flight keep counting.
  */
-public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Backoff backoff) {
+public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Backoff backoff,
+                            RecentLatency headLatency) {
 
     /** @param previous the policies of the route of the same name before a reload, or null */
     public static RoutePolicies build(RouteConfig config, Clock clock, RoutePolicies previous) {
@@ -28,6 +31,9 @@ public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Ba
         } else {
             budget = new RetryBudget(config.retry());
         }
-        return new RoutePolicies(limiter, budget, new Backoff(config.retry().backoff(), clock));
+        RecentLatency latency = config.hedge().filter(h -> h.adaptive())
+                .map(h -> previous != null && previous.headLatency() != null ? previous.headLatency() : new RecentLatency())
+                .orElse(null);
+        return new RoutePolicies(limiter, budget, new Backoff(config.retry().backoff(), clock), latency);
     }
 }

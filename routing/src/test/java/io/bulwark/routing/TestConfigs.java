@@ -147,7 +147,8 @@ public final class TestConfigs {
                     Duration.ofSeconds(15),
                     defaultRetry(),
                     Optional.empty(),
-                    FaultConfig.NONE);
+                    FaultConfig.NONE,
+                    Optional.empty());
         }
     }
 }

@@ -70,7 +70,15 @@ public final class AccessLog {
     /** One finished request. {@code upstream}, {@code route}, {@code cluster}, {@code error} may be null. */
     public record Entry(long timeMillis, String requestId, String method, String path, int status, String route,
                         String cluster, String upstream, int attempts, double durationMs, double upstreamMs,
-                        long bytesIn, long bytesOut, String error) {
+                        long bytesIn, long bytesOut, String error, boolean hedged, int wonAttempt) {
+
+        /** An entry of a request that was not hedged (its winning try is its last). */
+        public Entry(long timeMillis, String requestId, String method, String path, int status, String route,
+                     String cluster, String upstream, int attempts, double durationMs, double upstreamMs,
+                     long bytesIn, long bytesOut, String error) {
+            this(timeMillis, requestId, method, path, status, route, cluster, upstream, attempts, durationMs,
+                    upstreamMs, bytesIn, bytesOut, error, false, attempts);
+        }
     }
 
     public boolean enabled() {
@@ -122,6 +130,8 @@ public final class AccessLog {
             g.writeNumberField("bytes_in", e.bytesIn());
             g.writeNumberField("bytes_out", e.bytesOut());
             g.writeStringField("error", e.error());
+            g.writeBooleanField("hedged", e.hedged());
+            g.writeNumberField("won_attempt", e.wonAttempt());
             g.writeEndObject();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);

@@ -21,6 +21,7 @@ public final class ProxyMetrics {
     public static final String UPSTREAM_REQUESTS = "bulwark.upstream.requests";
     public static final String LOCAL_REPLIES = "bulwark.local.replies";
     public static final String RETRIES = "bulwark.retries";
+    public static final String HEDGES = "bulwark.hedges";
     public static final String RATE_LIMITED = "bulwark.rate.limited";
     public static final String RETRY_BUDGET_EXHAUSTED = "bulwark.retry.budget.exhausted";
     public static final String RETRY_LIMIT_REACHED = "bulwark.retry.limit.reached";
@@ -110,6 +111,14 @@ public final class ProxyMetrics {
     private Counter counter(String name, String description, String tag, String value) {
         return simpleCounters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name)
                 .description(description).tag(tag, value).register(registry));
+    }
+
+    /** A hedged try was sent ({@code sent}), or a hedged try's response won ({@code won}). */
+    public void hedge(String route, String result) {
+        retries.computeIfAbsent(HEDGES + '\0' + route + '\0' + result, k -> Counter.builder(HEDGES)
+                .description("Hedged tries by route: sent, and won (the hedge answered first)")
+                .tags("route", route, "result", result)
+                .register(registry)).increment();
     }
 
     public void retry(String route, String reason) {

@@ -196,6 +196,20 @@ public final class RetryState {
         return part;
     }
 
+    /** Whether the whole body so far is in the replay buffer (a hedge or a retry can send it again). */
+    public boolean replayable() {
+        return replayable;
+    }
+
+    /** Retained duplicates of the replay buffer, for a hedged try of its own (the caller releases them). */
+    public ArrayDeque<HttpContent> replayCopy() {
+        ArrayDeque<HttpContent> copy = new ArrayDeque<>(replay.size() + 1);
+        for (HttpContent kept : replay) {
+            copy.add(kept.retainedDuplicate());
+        }
+        return copy;
+    }
+
     /** Holds a part until the current try has a connection to write it to. */
     public void queue(HttpContent part) {
         unsent.add(part);

@@ -248,12 +248,45 @@ final class Admission implements RetryPermits {
         pending = close(pending);
     }
 
+    /** Permits of hedged tries, held until the request ends; null until the first hedge. */
+    private java.util.List<Permit> hedgePermits;
+    /** The budget and limit permits {@link #takeRetryPermits()} took last. */
+    private Permit takenBudget;
+    private Permit takenLimit;
+
+    /**
+     * Room for one hedged try: like a retry, it draws on the route's retry budget and the cluster's
+     * max-concurrent-retries, so hedging can never double the load. Held until the request ends.
+     */
+    Refusal admitHedge() {
+        Refusal refusal = takeRetryPermits();
+        if (refusal == Refusal.NONE) {
+            if (hedgePermits == null) {
+                hedgePermits = new java.util.ArrayList<>(2);
+            }
+            hedgePermits.add(takenBudget);
+            hedgePermits.add(takenLimit);
+        }
+        return refusal;
+    }
+
     /**
      * Room for one more retry: the route's retry budget and the cluster's max-concurrent-retries.
      * Held until the retry's try ends ({@link #retryEnded()}).
      */
     @Override
     public Refusal admitRetry() {
+        Refusal refusal = takeRetryPermits();
+        if (refusal == Refusal.NONE) {
+            retryEnded();
+            retryBudget = takenBudget;
+            retryLimit = takenLimit;
+        }
+        return refusal;
+    }
+
+    /** Takes a retry-budget permit and a cluster retry permit (both or neither) into {@code taken*}. */
+    private Refusal takeRetryPermits() {
         Optional<Permit> budget = route.budget().tryAcquireRetry();
         if (budget.isEmpty()) {
             return Refusal.BUDGET;
@@ -263,9 +296,8 @@ final class Admission implements RetryPermits {
             budget.get().close();
             return Refusal.LIMIT;
         }
-        retryEnded();
-        retryBudget = budget.get();
-        retryLimit = limit.get();
+        takenBudget = budget.get();
+        takenLimit = limit.get();
         return Refusal.NONE;
     }
 
@@ -278,6 +310,10 @@ final class Admission implements RetryPermits {
     /** Everything back, at the end of the request (idempotent). */
     void releaseAll() {
         breakerRelease();
+        if (hedgePermits != null) {
+            hedgePermits.forEach(Permit::close);
+            hedgePermits = null;
+        }
         retryEnded();
         pending = close(pending);
         request = close(request);

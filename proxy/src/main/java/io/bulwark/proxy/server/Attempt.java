@@ -67,6 +67,10 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
     private final boolean upgradeRequested;
 
     private HttpRequest request;
+    /** The try's own copy of the body (a hedge); null: the body comes from the retry state's queue. */
+    private java.util.ArrayDeque<HttpContent> ownBody;
+    private int number;
+    private boolean hedge;
     private UpstreamConnection connection;
     private boolean waitingForConnection;
     private boolean open = true;
@@ -121,6 +125,16 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         return cluster;
     }
 
+    /** Whether this try was sent as a hedge beside another one in flight. */
+    boolean hedge() {
+        return hedge;
+    }
+
+    /** The try's number: its {@code x-bulwark-attempt}. */
+    int number() {
+        return number;
+    }
+
     /** Whether any of the request may have reached the upstream (a connection took its head). */
     boolean sentAnything() {
         return sentAnything;
@@ -146,8 +160,12 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
      * @param request the head to send (its {@code x-bulwark-attempt} already set)
      * @return false when the cluster's {@code max-pending-requests} refused the wait for a connection
      */
-    boolean start(long perTryNanos, boolean freshConnection, HttpRequest request) {
+    boolean start(long perTryNanos, boolean freshConnection, HttpRequest request, int number,
+                  java.util.ArrayDeque<HttpContent> ownBody) {
         this.request = request;
+        this.number = number;
+        this.ownBody = ownBody;
+        this.hedge = ownBody != null;
         upstream.onRequestStart();
         if (perTryNanos > 0) {
             timer = downstream.executor().schedule(this::onTimeout, perTryNanos, TimeUnit.NANOSECONDS);
@@ -179,7 +197,7 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         ch.write(request);
         sentAnything = true;
         HttpContent part;
-        while ((part = retry.pollUnsent()) != null) {
+        while ((part = ownBody != null ? ownBody.poll() : retry.pollUnsent()) != null) {
             ch.write(part);
         }
         ch.flush();
@@ -379,6 +397,12 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
             admission.leavePending();
         }
         upstreamPaused = false;
+        if (ownBody != null) {
+            HttpContent left;
+            while ((left = ownBody.poll()) != null) {
+                left.release();
+            }
+        }
         if (open) {
             open = false;
             upstream.onRequestEnd();

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.proxy.retry.RetryState;
+import io.bulwark.routing.retry.RetryPolicy;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.TryOutcome;
@@ -55,8 +56,14 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     private final RequestBody body;
 
-    /** The try in progress, or null between tries. */
+    /** The try in progress (the latest one while hedged tries race), or null between tries. */
     private Attempt attempt;
+    /** Earlier tries still racing the latest one (hedging), or null. */
+    private java.util.List<Attempt> racing;
+    private ScheduledFuture<?> hedgeTimer;
+    private int hedgesSent;
+    /** The try whose response the client got (0 before one did). */
+    private int wonAttempt;
     private Upstream lastUpstream;
     private long upstreamNanos;
     private ScheduledFuture<?> routeTimer;
@@ -136,24 +143,139 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     }
 
     private void startTry() {
+        beginTry(false);
+    }
+
+    /** @param hedge a hedged try beside the one in flight: it gets its own copy of the (whole) body */
+    private void beginTry(boolean hedge) {
         if (done) {
             return;
         }
         int number = retry.nextAttempt();
         Attempt next = Attempt.choose(this, proxy, downstream, admission, retry, cluster, view, lastUpstream,
                 upgradeRequested);
+        if (next == null && hedge) {
+            return; // no other upstream to hedge on: the try in flight goes on alone
+        }
         if (next == null) {
             fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
             return;
         }
         cluster = next.cluster();
         lastUpstream = next.upstream();
+        if (hedge) {
+            if (racing == null) {
+                racing = new java.util.ArrayList<>(2);
+            }
+            racing.add(attempt);
+        }
         attempt = next;
         admission.tryStarted(proxy.clock().nanoTime());
         if (!next.start(routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
-                upstreamRequest.head(number))) {
+                upstreamRequest.head(number), number, hedge ? retry.replayCopy() : null)) {
+            if (hedge) {
+                dropTry(next); // no connection to hedge on: the earlier try goes on alone
+                return;
+            }
             fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
                     + cluster.config().limits().maxPendingRequests() + ")", 0);
+            return;
+        }
+        armHedge();
+    }
+
+    // ------------------------------------------------------------------ hedging
+
+    /**
+     * Arms the hedge timer for the try just started, when the route hedges and this request may be
+     * hedged: an idempotent method and a body that is whole in the replay buffer (checked again
+     * when the timer fires), no upgrade, and hedges left.
+     */
+    private void armHedge() {
+        var hedge = routeConfig.hedge();
+        if (hedge.isEmpty() || hedgesSent >= hedge.get().maxExtra() || upgradeRequested
+                || !io.bulwark.routing.retry.RetryPolicy.isIdempotent(request.method().name())) {
+            return;
+        }
+        long delay = hedge.get().delay().map(java.time.Duration::toNanos)
+                .orElseGet(() -> route.policies().headLatency() == null ? -1 : route.policies().headLatency().p95Nanos());
+        if (delay <= 0) {
+            return; // an adaptive delay without enough samples yet: no hedging
+        }
+        cancelHedgeTimer();
+        hedgeTimer = downstream.executor().schedule(this::onHedgeDelay, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** No response head within the hedge delay: one more try to another upstream, if the budget allows. */
+    private void onHedgeDelay() {
+        hedgeTimer = null;
+        if (done || responseStarted || attempt == null || !body.complete() || !retry.replayable()) {
+            return;
+        }
+        switch (admission.admitHedge()) {
+            case BUDGET -> {
+                proxy.metrics().retryBudgetExhausted(route.name());
+                return;
+            }
+            case LIMIT -> {
+                proxy.metrics().retryLimitReached(cluster.name());
+                return;
+            }
+            case NONE -> { }
+        }
+        hedgesSent++;
+        proxy.metrics().hedge(route.name(), "sent");
+        beginTry(true);
+    }
+
+    private void cancelHedgeTimer() {
+        if (hedgeTimer != null) {
+            hedgeTimer.cancel(false);
+            hedgeTimer = null;
+        }
+    }
+
+    /** Whether {@code a} is one of this request's tries in flight. */
+    private boolean inFlight(Attempt a) {
+        return a == attempt || racing != null && racing.contains(a);
+    }
+
+    /** Whether another try than {@code a} is still in flight (the request waits for it). */
+    private boolean othersInFlight(Attempt a) {
+        return racing != null && (a != attempt || !racing.isEmpty());
+    }
+
+    /** Takes {@code a} out of the race (it failed, or lost): its connection is closed, never pooled. */
+    private void dropTry(Attempt a) {
+        a.end();
+        if (a == attempt) {
+            attempt = racing.remove(racing.size() - 1);
+        } else {
+            racing.remove(a);
+        }
+        if (racing.isEmpty()) {
+            racing = null;
+        }
+    }
+
+    /** {@code winner}'s response head came first: every other try is cancelled. */
+    private void settleRace(Attempt winner) {
+        cancelHedgeTimer();
+        if (racing == null) {
+            return;
+        }
+        for (Attempt loser : racing) {
+            if (loser != winner) {
+                loser.end();
+            }
+        }
+        if (attempt != winner) {
+            attempt.end();
+        }
+        racing = null;
+        attempt = winner;
+        if (winner.hedge()) {
+            proxy.metrics().hedge(route.name(), "won");
         }
     }
 
@@ -170,10 +292,15 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     /** Ends the current try's accounting (its connection, if still attached, is closed, never pooled). */
     private void endTry() {
+        cancelHedgeTimer();
         Attempt a = attempt;
         attempt = null;
         if (a != null) {
             a.end();
+        }
+        if (racing != null) {
+            racing.forEach(Attempt::end);
+            racing = null;
         }
         admission.retryEnded();
     }
@@ -196,10 +323,14 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onTryFailed(Attempt a, TryOutcome outcome, Throwable cause) {
-        if (a != attempt || done) {
+        if (done || !inFlight(a)) {
             return;
         }
         error = outcome.failure().tag();
+        if (othersInFlight(a)) {
+            dropTry(a); // a hedged try is still racing: the request waits for it
+            return;
+        }
         endTry();
         long delay = responseStarted || upgradeRequested ? -1
                 : retry.plan(outcome, a.sentAnything(), null, remainingNanos());
@@ -212,10 +343,14 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onKeepAliveRace(Attempt a) {
-        if (a != attempt || done) {
+        if (done || !inFlight(a)) {
             return;
         }
         error = "keepalive_race";
+        if (othersInFlight(a)) {
+            dropTry(a);
+            return;
+        }
         endTry();
         scheduleRetry(0, a.sentAnything());
     }
@@ -254,10 +389,22 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onResponseHead(Attempt a, HttpResponse response, TryOutcome outcome) {
-        if (a != attempt || done) {
+        if (done || !inFlight(a)) {
             return;
         }
+        if (route.policies().headLatency() != null) {
+            route.policies().headLatency().record(outcome.latencyNanos());
+        }
         int code = outcome.status();
+        if (code >= 400 && othersInFlight(a)
+                && RetryPolicy.condition(routeConfig.retry(), outcome) != null) {
+            error = "upstream_status_" + code;
+            dropTry(a); // a retriable answer while a hedged try still races: wait for that one
+            return;
+        }
+        settleRace(a);
+        wonAttempt = a.number();
+        lastUpstream = a.upstream();
         if (code >= 400 && !responseStarted && !upgradeRequested) {
             long delay = retry.plan(outcome, a.sentAnything(), response.headers().get(HttpHeaderNames.RETRY_AFTER),
                     remainingNanos());
@@ -343,6 +490,9 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         }
         if (attempt != null) {
             attempt.timedOutByRoute();
+        }
+        if (racing != null) {
+            racing.forEach(Attempt::timedOutByRoute);
         }
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
                 + routeConfig.timeout().toMillis() + "ms", 0);
@@ -494,7 +644,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
                     retry == null ? 0 : retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
-                    status >= 400 || status == 0 ? error : null));
+                    status >= 400 || status == 0 ? error : null, hedgesSent > 0,
+                    wonAttempt > 0 ? wonAttempt : retry == null ? 0 : retry.attempt()));
         }
     }
 }

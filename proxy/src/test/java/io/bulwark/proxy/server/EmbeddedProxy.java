@@ -41,6 +41,7 @@ final class EmbeddedProxy implements AutoCloseable {
     private final EmbeddedChannel client;
     private final List<EmbeddedChannel> upstreams = new ArrayList<>();
     private boolean refuseConnections;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     EmbeddedProxy(String clustersAndRoutes) throws Exception {
         BulwarkConfig config = ConfigLoader.parse("bulwark {\n listener { port = 8080 }\n" + clustersAndRoutes + "\n}\n");
@@ -67,7 +68,6 @@ final class EmbeddedProxy implements AutoCloseable {
                     upstreams.add(up);
                     return up.newSucceededFuture();
                 });
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ProxyContext proxy = new ProxyContext(new AtomicReference<>(snapshot), pools,
                 new ProxyMetrics(registry), new AccessLog(registry, 100, clock),
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), new TlsContexts(), clock);
@@ -100,6 +100,17 @@ final class EmbeddedProxy implements AutoCloseable {
     /** Upstream connections opened so far, in order. */
     int upstreamConnections() {
         return upstreams.size();
+    }
+
+    /** Whether upstream connection {@code i} is still open (a cancelled try's is closed, never pooled). */
+    boolean upstreamOpen(int i) {
+        return upstreams.get(i).isActive();
+    }
+
+    /** The count of a counter in the proxy's metrics, 0 when it was never incremented. */
+    double counter(String name, String... tags) {
+        var c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
     }
 
     /** Everything the proxy wrote to upstream connection {@code i}. */

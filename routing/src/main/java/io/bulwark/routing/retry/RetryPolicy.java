@@ -95,7 +95,7 @@ public final class RetryPolicy {
     }
 
     /** The retry-on condition {@code failure} meets, as a reason tag; null when none is configured. */
-    static String condition(RetryConfig config, TryOutcome failure) {
+    public static String condition(RetryConfig config, TryOutcome failure) {
         if (failure.answered()) {
             return statusCondition(config, failure.status());
         }

@@ -124,7 +124,9 @@ class ContainerOperationsTest {
 
         publishConfigMapVersion(configDir, watchedConfig(b.port(), "app"));
         awaitBody("/x", "200 b", bulwark);
-        assertThat(bulwark.lines()).anyMatch(l -> l.contains("Config reloaded (file_change)"));
+        // The swap can serve before the reload's log line reaches the container's log: wait for it too.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(bulwark.lines()).anyMatch(l -> l.contains("Config reloaded (file_change)")));
 
         // A broken version is rejected whole; the running config keeps serving.
         publishConfigMapVersion(configDir, watchedConfig(a.port(), "ap"));
