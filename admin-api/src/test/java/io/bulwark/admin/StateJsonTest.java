@@ -206,7 +206,7 @@ class StateJsonTest {
             fail5xx(up); // consecutive-5xx = 3 in this config: ejected
         }
         f.clock.advance(Duration.ofSeconds(2));
-        up.recovery().onCheckPassed(); // what the outlier detector notes on a passing health check
+        up.recovery().onCheckPassed(); // what the health checker notes on a passing check
         f.clock.advance(Duration.ofMillis(700));
         f.call("POST", upstreamPath("users", A) + "/uneject", null);
 

@@ -7,8 +7,8 @@ import java.util.function.Consumer;
 /**
  * Hears every check result, not only flips. Wire it to the cluster's outlier detector
  * ({@code detector.healthCheckListener()}), whose {@code readmit = probe} counts passing checks that
- * started after an ejection and whose recovery timings start at a failing one. Called on whatever
- * thread delivered the result; must not block.
+ * started after an ejection. Called on whatever thread delivered the result, after the result has
+ * been noted on the upstream (its health flag and recovery timings); must not block.
  */
 public interface HealthCheckListener {
 

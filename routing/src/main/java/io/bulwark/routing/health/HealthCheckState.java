@@ -24,6 +24,9 @@ import java.util.Optional;
  *     threshold from unknown too, so one lost check at startup takes nothing out.</li>
  * </ul>
  * Every flip is published as a {@code health_flip} event with the thresholds and the last result.
+ * Every result is also noted on the upstream's recovery timings, before any flip it causes: a failed
+ * check can start a failure episode (so time to detect covers the checks it took to flip), a passing
+ * one while the upstream is out starts its time to readmit — also when that very pass brings it back.
  * An operator override still beats the flag (the upstream combines them); checks keep running and
  * keep the flag current underneath it.
  *
@@ -84,6 +87,7 @@ public final class HealthCheckState {
         int successes = consecutiveSuccesses + 1;
         consecutiveSuccesses = successes;
         consecutiveFailures = 0;
+        upstream.recovery().onCheckPassed();
         Health health = upstream.health();
         if (health == Health.UNKNOWN || (health == Health.UNHEALTHY && successes >= config.healthyThreshold())) {
             flip(health, Health.HEALTHY, PASSED, successes, result);
@@ -95,6 +99,7 @@ public final class HealthCheckState {
         int failures = consecutiveFailures + 1;
         consecutiveFailures = failures;
         consecutiveSuccesses = 0;
+        upstream.recovery().onCheckFailed();
         Health health = upstream.health();
         if (health != Health.UNHEALTHY && failures >= config.unhealthyThreshold()) {
             flip(health, Health.UNHEALTHY, FAILED, failures, result);

@@ -201,11 +201,10 @@ public final class OutlierDetector {
      * {@code startedAfterNanos} ({@link Clock#nanoTime()}). Call it on every passing check, not only on
      * flips. With {@code readmit = probe} it counts toward readmitting an ejected host when it started
      * after the ejection; {@code healthy-threshold} such passes in a row readmit the host (for a
-     * guarded ejection, not before its ejection time is over). Ignored with {@code readmit = timer},
-     * apart from recovery timings.
+     * guarded ejection, not before its ejection time is over). Ignored with {@code readmit = timer}.
+     * (The health checker notes the pass on the upstream's recovery timings before calling this.)
      */
     public void onHealthCheckPassed(Upstream upstream, long startedAfterNanos) {
-        upstream.recovery().onCheckPassed(); // before any readmission, which ends the wait it starts
         if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
             return; // nothing to readmit (the lock is for ejected hosts only)
         }
@@ -222,13 +221,10 @@ public final class OutlierDetector {
     }
 
     /**
-     * An active health check of {@code upstream} failed. Does not count toward ejection; it marks
-     * the start of a failure episode for recovery timings, so that time to detect covers the checks
-     * it took to flip the host unhealthy, and with {@code readmit = probe} it starts the count of
-     * passes that readmit an ejected host again.
+     * An active health check of {@code upstream} failed. Does not count toward ejection; with
+     * {@code readmit = probe} it starts the count of passes that readmit an ejected host again.
      */
     public void onHealthCheckFailed(Upstream upstream) {
-        upstream.recovery().onCheckFailed();
         if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
             return; // the count of passes starts afresh at each ejection anyway
         }
