@@ -36,6 +36,15 @@ class LatencyDetectorTest {
         f.cluster.checkLatency();
     }
 
+    /** {@code times} tries on {@code u} cancelled at {@code age} because their hedges to other hosts won. */
+    private static void cancelled(Upstream u, Duration age, int times) {
+        for (int i = 0; i < times; i++) {
+            u.onRequestStart();
+            u.onCancelled(age.toNanos());
+            u.onRequestEnd();
+        }
+    }
+
     private StateEvent onlyEjection() {
         assertThat(f.events("ejected")).hasSize(1);
         return f.events("ejected").get(0);
@@ -226,11 +235,7 @@ class LatencyDetectorTest {
         Upstream blackHole = f.host(3);
         answer(f.host(1), FAST, 20);
         answer(f.host(2), FAST, 20);
-        for (int i = 0; i < 20; i++) {
-            blackHole.onRequestStart();
-            blackHole.onCancelled(SLOW.toNanos()); // the hedge to another host answered first
-            blackHole.onRequestEnd();
-        }
+        cancelled(blackHole, SLOW, 20);
         assertThat(blackHole.failures()).isZero();
         assertThat(blackHole.outlier()).as("not a failure: a one-failure threshold did not trip").isEmpty();
         assertThat(blackHole.recovery().timeline().lastFailure()).isEmpty();
@@ -249,11 +254,7 @@ class LatencyDetectorTest {
         for (int s = 0; s < 2; s++) {
             answer(f.host(1), FAST, 12);
             answer(f.host(2), FAST, 12);
-            for (int i = 0; i < 10; i++) {
-                blackHole.onRequestStart();
-                blackHole.onCancelled(Duration.ofMillis(60).toNanos());
-                blackHole.onRequestEnd();
-            }
+            cancelled(blackHole, Duration.ofMillis(60), 10);
             second();
         }
 
