@@ -49,6 +49,7 @@ final class StateJson {
             o.put("reason", outlier.get().reason());
             o.put("times_ejected", outlier.get().timesEjected());
             o.put("awaiting_probe", outlier.get().awaitingProbe());
+            o.put("readmit_guarded", outlier.get().readmitGuarded());
         } else {
             n.putNull("outlier");
         }
@@ -189,6 +190,8 @@ final class StateJson {
         putLong(n, "time_to_detect_ms", t.timeToDetectMs());
         putLong(n, "time_out_ms", t.timeOutMs());
         putLong(n, "time_to_recover_ms", t.timeToRecoverMs());
+        putLong(n, "time_to_readmit_ms", t.timeToReadmitMs());
+        putLong(n, "time_to_full_share_ms", t.timeToFullShareMs());
         n.put("in_episode", t.current().isPresent());
         ArrayNode episodes = n.putArray("episodes");
         t.current().ifPresent(e -> episodes.add(episode(e, true)));
@@ -202,11 +205,14 @@ final class StateJson {
         n.put("reason", e.reason());
         n.put("first_failure", e.firstFailure().toString());
         n.put("taken_out", e.takenOut().toString());
+        putInstant(n, "first_passing_check", e.firstPassingCheck());
         putInstant(n, "back", e.back());
         putInstant(n, "full_weight", e.fullWeight());
         n.put("time_to_detect_ms", e.timeToDetectMs());
         putLong(n, "time_out_ms", e.timeOutMs());
         putLong(n, "time_to_recover_ms", e.timeToRecoverMs());
+        putLong(n, "time_to_readmit_ms", e.timeToReadmitMs());
+        putLong(n, "time_to_full_share_ms", e.timeToFullShareMs());
         return n;
     }
 

@@ -84,7 +84,9 @@ class StateJsonTest {
 
         JsonNode outlier = f.get(upstreamPath("users", A)).json().get("outlier");
 
-        assertThat(fields(outlier)).contains("ejected_until", "reason", "times_ejected");
+        assertThat(fields(outlier)).contains("ejected_until", "reason", "times_ejected", "awaiting_probe",
+                "readmit_guarded");
+        assertThat(outlier.get("readmit_guarded").asBoolean()).isFalse();
         assertThat(outlier.get("reason").asText()).isEqualTo("consecutive_5xx");
         assertThat(outlier.get("times_ejected").asInt()).isEqualTo(1);
         // 30s base ejection time, from the injected clock.
@@ -164,10 +166,11 @@ class StateJsonTest {
         assertThat(ups).hasSize(4);
         JsonNode r = ups.get(0);
         assertThat(fields(r)).containsSubsequence("cluster", "address", "last_failure", "time_to_detect_ms",
-                "time_out_ms", "time_to_recover_ms", "episodes");
+                "time_out_ms", "time_to_recover_ms", "time_to_readmit_ms", "time_to_full_share_ms", "episodes");
         assertThat(r.get("cluster").asText()).isEqualTo("users");
         assertThat(r.get("last_failure").isNull()).isTrue();
         assertThat(r.get("time_to_detect_ms").isNull()).isTrue();
+        assertThat(r.get("time_to_readmit_ms").isNull()).isTrue();
         assertThat(r.get("episodes")).isEmpty();
     }
 
@@ -194,6 +197,30 @@ class StateJsonTest {
         assertThat(episode.get("reason").asText()).isEqualTo("consecutive_5xx");
         assertThat(Instant.parse(episode.get("first_failure").asText()))
                 .isEqualTo(Instant.ofEpochMilli(ManualClock.START_MILLIS));
+    }
+
+    @Test
+    void anEpisodeShowsTheFirstPassingCheckTimeToReadmitAndTimeToFullShare() {
+        Upstream up = f.upstream("users", A);
+        for (int i = 0; i < 3; i++) {
+            fail5xx(up); // consecutive-5xx = 3 in this config: ejected
+        }
+        f.clock.advance(Duration.ofSeconds(2));
+        up.recovery().onCheckPassed(); // what the health checker notes on a passing check
+        f.clock.advance(Duration.ofMillis(700));
+        f.call("POST", upstreamPath("users", A) + "/uneject", null);
+
+        JsonNode r = f.get("/api/v1/recovery").json().get("upstreams").get(0);
+
+        assertThat(r.get("time_to_readmit_ms").asLong()).isEqualTo(700);
+        assertThat(r.get("time_to_full_share_ms").asLong()).isZero(); // no slow start
+        JsonNode episode = r.get("episodes").get(0);
+        assertThat(fields(episode)).containsSubsequence("taken_out", "first_passing_check", "back", "full_weight",
+                "time_to_detect_ms", "time_out_ms", "time_to_recover_ms", "time_to_readmit_ms", "time_to_full_share_ms");
+        assertThat(Instant.parse(episode.get("first_passing_check").asText()))
+                .isEqualTo(Instant.ofEpochMilli(ManualClock.START_MILLIS + 2_000));
+        assertThat(episode.get("time_to_readmit_ms").asLong()).isEqualTo(700);
+        assertThat(episode.get("time_out_ms").asLong()).isEqualTo(2_700);
     }
 
     @Test

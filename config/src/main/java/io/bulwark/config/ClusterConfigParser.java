@@ -84,7 +84,7 @@ final class ClusterConfigParser {
         Optional<HealthCheckConfig> healthCheck = c.optionalObject("health-check")
                 .map(h -> ClusterHealthParser.healthCheck(h.withDefaults(defaults.healthCheck())));
         OutlierDetectionConfig outlier = ClusterHealthParser.outlierDetection(
-                c.object("outlier-detection"), healthCheck.isPresent());
+                c.object("outlier-detection"), healthCheck.isPresent(), defaults.outlierLatency());
         double panicThreshold = c.percent("panic-threshold");
         Duration slowStart = c.duration("slow-start");
         CircuitBreakerConfig breaker = ClusterHealthParser.circuitBreaker(c.object("circuit-breaker"));

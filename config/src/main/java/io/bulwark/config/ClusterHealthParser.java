@@ -1,14 +1,19 @@
 package io.bulwark.config;
 
+import com.typesafe.config.ConfigObject;
+
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads a cluster's three health policies: active health checks, passive outlier detection
  * and the circuit breaker. Cross-field rules live here too (max-ejection-time is at least
  * base-ejection-time; readmit = probe needs active checks to probe with).
+ * {@code outlier-detection.latency} is optional (absent = off); a block that is written takes the
+ * reference defaults for the keys it leaves out.
  */
 final class ClusterHealthParser {
 
@@ -16,7 +21,11 @@ final class ClusterHealthParser {
             "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold");
     private static final List<String> OUTLIER_KEYS = List.of(
             "consecutive-5xx", "consecutive-gateway-failure", "success-rate", "failure-percentage", "interval",
-            "base-ejection-time", "max-ejection-time", "max-ejection-percent", "readmit");
+            "base-ejection-time", "max-ejection-time", "max-ejection-percent", "readmit", "readmit-guard", "latency");
+    private static final List<String> LATENCY_KEYS = List.of(
+            "threshold", "factor", "window", "request-volume", "minimum-hosts");
+    /** The latency window is kept in one-second slices, so it is whole seconds; and bounded, as it costs memory. */
+    private static final Duration MAX_LATENCY_WINDOW = Duration.ofSeconds(60);
     private static final List<String> SUCCESS_RATE_KEYS = List.of("minimum-hosts", "request-volume", "stdev-factor");
     private static final List<String> FAILURE_PERCENTAGE_KEYS = List.of("threshold", "minimum-hosts", "request-volume");
     private static final List<String> CIRCUIT_BREAKER_KEYS = List.of(
@@ -60,7 +69,10 @@ final class ClusterHealthParser {
                 h.integer("healthy-threshold", 1, MAX));
     }
 
-    static OutlierDetectionConfig outlierDetection(ConfigReader o, boolean hasHealthCheck) {
+    /**
+     * @param latencyDefaults the reference defaults of a written {@code latency} block
+     */
+    static OutlierDetectionConfig outlierDetection(ConfigReader o, boolean hasHealthCheck, ConfigObject latencyDefaults) {
         o.rejectUnknownKeys(OUTLIER_KEYS);
         int consecutive5xx = o.integer("consecutive-5xx", 1, MAX);
         int consecutiveGatewayFailure = o.integer("consecutive-gateway-failure", 1, MAX);
@@ -90,8 +102,25 @@ final class ClusterHealthParser {
         if (readmit == OutlierDetectionConfig.Readmit.PROBE && !hasHealthCheck) {
             o.problemAt(readmitSlot, "probe needs a health-check in this cluster (expected: add a health-check block, or readmit = timer)");
         }
+        Duration readmitGuard = o.duration("readmit-guard");
+        Optional<OutlierDetectionConfig.LatencyConfig> latency = o.optionalObject("latency")
+                .map(l -> latency(l.withDefaults(latencyDefaults)));
         return new OutlierDetectionConfig(consecutive5xx, consecutiveGatewayFailure, successRate, failurePercentage,
-                interval, baseEjection, maxEjection, maxEjectionPercent, readmit);
+                interval, baseEjection, maxEjection, maxEjectionPercent, readmit, readmitGuard, latency);
+    }
+
+    private static OutlierDetectionConfig.LatencyConfig latency(ConfigReader l) {
+        l.rejectUnknownKeys(LATENCY_KEYS);
+        Duration threshold = l.positiveDuration("threshold");
+        double factor = l.positiveNumber("factor");
+        ConfigReader.Slot windowSlot = l.slot("window");
+        Duration window = l.positiveDuration("window");
+        if (!window.isZero() && (window.toNanos() % 1_000_000_000L != 0 || window.compareTo(MAX_LATENCY_WINDOW) > 0)) {
+            l.problemAt(windowSlot, ConfigReader.render(windowSlot.value())
+                    + " (expected: a whole number of seconds from 1s to 60s, e.g. 5s)");
+        }
+        return new OutlierDetectionConfig.LatencyConfig(threshold, factor, window,
+                l.integer("request-volume", 1, MAX), l.integer("minimum-hosts", 1, MAX));
     }
 
     static CircuitBreakerConfig circuitBreaker(ConfigReader cb) {

@@ -139,6 +139,13 @@ final class ConfigJson {
         m.put("max-ejection-time", duration(o.maxEjectionTime()));
         m.put("max-ejection-percent", o.maxEjectionPercent());
         m.put("readmit", o.readmit().name().toLowerCase(Locale.ROOT));
+        m.put("readmit-guard", duration(o.readmitGuard()));
+        m.put("latency", o.latency().map(l -> (Object) ordered(
+                "threshold", duration(l.threshold()),
+                "factor", l.factor(),
+                "window", duration(l.window()),
+                "request-volume", l.requestVolume(),
+                "minimum-hosts", l.minimumHosts())).orElse(null));
         return m;
     }
 

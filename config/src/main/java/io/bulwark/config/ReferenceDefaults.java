@@ -17,7 +17,8 @@ record ReferenceDefaults(
         ConfigObject route,
         ConfigObject weightedCluster,
         ConfigObject rateLimit,
-        ConfigObject fault) {
+        ConfigObject fault,
+        ConfigObject outlierLatency) {
 
     private static final ReferenceDefaults INSTANCE = load();
 
@@ -39,6 +40,7 @@ record ReferenceDefaults(
                 elements.getObject("route"),
                 elements.getObject("weighted-cluster"),
                 elements.getObject("rate-limit"),
-                elements.getObject("fault"));
+                elements.getObject("fault"),
+                elements.getObject("outlier-latency"));
     }
 }

@@ -55,6 +55,8 @@ class ConfigJsonTest {
         assertThat(json.getString("bulwark.clusters.users.load-balancer")).isEqualTo("round-robin");
         assertThat(json.getString("bulwark.clusters.users.outlier-detection.max-ejection-time")).isEqualTo("5m");
         assertThat(json.getString("bulwark.clusters.users.outlier-detection.readmit")).isEqualTo("timer");
+        assertThat(json.getString("bulwark.clusters.users.outlier-detection.readmit-guard")).isEqualTo("1m");
+        assertThat(json.getIsNull("bulwark.clusters.users.outlier-detection.latency")).isTrue();
         assertThat(firstRoute(json).getStringList("retry.retry-on"))
                 .containsExactly("connect-failure", "reset", "gateway-error");
         assertThat(firstRoute(json).getString("retry.backoff.base")).isEqualTo("25ms");

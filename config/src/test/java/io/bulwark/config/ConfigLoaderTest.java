@@ -80,7 +80,9 @@ class ConfigLoaderTest {
                 6, 7,
                 new OutlierDetectionConfig.SuccessRateConfig(4, 90, 2.5),
                 new OutlierDetectionConfig.FailurePercentageConfig(80, 3, 40),
-                Duration.ofSeconds(8), Duration.ofSeconds(20), Duration.ofSeconds(200), 30, Readmit.PROBE));
+                Duration.ofSeconds(8), Duration.ofSeconds(20), Duration.ofSeconds(200), 30, Readmit.PROBE,
+                Duration.ofSeconds(45), Optional.of(new OutlierDetectionConfig.LatencyConfig(
+                        Duration.ofMillis(250), 2.5, Duration.ofSeconds(5), 30, 3))));
         assertThat(users.panicThreshold()).isEqualTo(40.0);
         assertThat(users.slowStart()).isEqualTo(Duration.ofSeconds(10));
         assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(
@@ -141,7 +143,8 @@ class ConfigLoaderTest {
                 5, 5,
                 new OutlierDetectionConfig.SuccessRateConfig(5, 100, 1.9),
                 new OutlierDetectionConfig.FailurePercentageConfig(85, 5, 50),
-                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(300), 10, Readmit.TIMER));
+                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(300), 10, Readmit.TIMER,
+                Duration.ofSeconds(60), Optional.empty()));
         assertThat(users.panicThreshold()).isEqualTo(50.0);
         assertThat(users.slowStart()).isZero();
         assertThat(users.circuitBreaker()).isEqualTo(new CircuitBreakerConfig(

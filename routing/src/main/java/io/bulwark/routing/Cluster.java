@@ -6,6 +6,7 @@ import io.bulwark.routing.limits.ClusterLimits;
 
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.EndpointConfig;
+import io.bulwark.config.HealthCheckConfig;
 import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.lb.LoadBalancer;
 import io.bulwark.routing.lb.LoadBalancers;
@@ -81,7 +82,7 @@ public final class Cluster {
         this.loadBalancers = ThreadLocal.withInitial(() ->
                 LoadBalancers.create(config, balancerInstances.getAndIncrement()));
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), clock, events,
-                scheduler);
+                scheduler, config.healthCheck().map(HealthCheckConfig::healthyThreshold).orElse(1));
         this.events = events;
         this.breaker = new ClusterCircuitBreaker(config.name(), config.circuitBreaker(), clock);
         this.breaker.onTransition(t -> publishTransition(events, t));
@@ -180,6 +181,14 @@ public final class Cluster {
             refresh();
         }
         warmingAtLastTick = warming;
+    }
+
+    /**
+     * Runs the latency detector ({@link OutlierDetector#checkLatency()}) when the cluster has one; call
+     * every {@link OutlierDetector#LATENCY_CHECK_INTERVAL}. A no-op otherwise.
+     */
+    public void checkLatency() {
+        outlierDetector.checkLatency();
     }
 
     /** This thread's balancer. */

@@ -14,8 +14,12 @@ public interface OutcomeListener {
     /** The try failed before a response arrived. */
     void onLocalFailure(FailureKind kind);
 
-    /** An active health check of this upstream passed (the hook probe readmission waits for). */
-    default void onHealthCheckPassed() {
+    /**
+     * A try's time to response head, or a lower bound of it: the age of a try that timed out, or of
+     * one cancelled because its hedge won. For latency detection only; comes alongside
+     * {@link #onResponse} or {@link #onLocalFailure} for the same try, or alone for a cancelled one.
+     */
+    default void onLatency(long latencyNanos) {
     }
 
     /** Ignores everything; the listener of an upstream no detector watches. */

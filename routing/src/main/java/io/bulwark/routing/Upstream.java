@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #effectiveWeight()}; the admin API shows every flag and {@link #reasons()}.
  *
  * <p>The data plane reports what happened through {@link #onRequestStart()},
- * {@link #onResponse(int, long)}, {@link #onLocalFailure(FailureKind, long)} and
- * {@link #onRequestEnd()}; it never decides state. Outcomes go on to the {@link OutcomeListener}
+ * {@link #onResponse(int, long)}, {@link #onLocalFailure(FailureKind, long)}, {@link #onCancelled(long)}
+ * and {@link #onRequestEnd()}; it never decides state. Outcomes go on to the {@link OutcomeListener}
  * the cluster's outlier detector attached, which owns the ejection state machine and sets the
  * outlier flag through {@link #setOutlier(OutlierState)}. Shared by every event loop, so every
  * field is atomic or volatile; reporting is lock-free.
@@ -252,14 +252,12 @@ public final class Upstream {
 
     /**
      * Sets the active-check verdict. {@link Health#UNHEALTHY} takes the upstream out (a recovery
-     * episode starts); {@link Health#HEALTHY} also counts as a passing check for probe readmission.
+     * episode starts). A verdict is not a passing check: probe readmission counts the checks
+     * themselves, which the health checker reports to the outlier detector with their start.
      */
     public void setHealth(Health health) {
         this.health = health;
         stateChanged();
-        if (health == Health.HEALTHY) {
-            outcomeListener.onHealthCheckPassed();
-        }
     }
 
     public void setOverride(HealthOverride override) {
@@ -356,7 +354,9 @@ public final class Upstream {
             recovery.onFailure();
         }
         recordLatency(latencyNanos);
-        outcomeListener.onResponse(status);
+        OutcomeListener listener = outcomeListener;
+        listener.onLatency(latencyNanos);
+        listener.onResponse(status);
     }
 
     /**
@@ -367,12 +367,30 @@ public final class Upstream {
         onLocalFailure(FailureKind.RESET, latencyNanos);
     }
 
-    /** The try failed locally ({@code kind}) after {@code latencyNanos}, with no response from the upstream. */
+    /**
+     * The try failed locally ({@code kind}) after {@code latencyNanos}, with no response from the upstream.
+     * A {@link FailureKind#TIMEOUT} is also a time to response head of at least {@code latencyNanos} for
+     * the latency detector.
+     */
     public void onLocalFailure(FailureKind kind, long latencyNanos) {
         failures.increment();
         recovery.onFailure();
         recordLatency(latencyNanos);
-        outcomeListener.onLocalFailure(kind);
+        OutcomeListener listener = outcomeListener;
+        if (kind == FailureKind.TIMEOUT) {
+            listener.onLatency(latencyNanos);
+        }
+        listener.onLocalFailure(kind);
+    }
+
+    /**
+     * The try on this upstream was cancelled {@code ageNanos} after it started because its hedge won.
+     * It feeds the latency detector only, as a time to response head of at least {@code ageNanos} — never
+     * a failure, a request or a response — so that with hedging on an upstream that never answers is
+     * still seen as slow. Call it instead of {@link #report}; {@link #onRequestEnd()} still follows.
+     */
+    public void onCancelled(long ageNanos) {
+        outcomeListener.onLatency(ageNanos);
     }
 
     /** The request is over (whatever its outcome); pairs with {@link #onRequestStart()}. */

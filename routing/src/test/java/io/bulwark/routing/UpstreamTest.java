@@ -107,4 +107,38 @@ class UpstreamTest {
         assertThat(upstream.decayedEwmaLatencyNanos()).isCloseTo(100_000_000.0 / Math.E, within(1.0));
         assertThat(upstream.ewmaLatencyNanos()).isEqualTo(100_000_000.0);
     }
+
+    @Test
+    void aCancelledTryFeedsOnlyTheLatencyOfTheDetectorNeverCountsOrFailures() {
+        java.util.List<String> heard = new java.util.ArrayList<>();
+        upstream.setOutcomeListener(new OutcomeListener() {
+            @Override
+            public void onResponse(int status) {
+                heard.add("response " + status);
+            }
+
+            @Override
+            public void onLocalFailure(FailureKind kind) {
+                heard.add("failure " + kind.tag());
+            }
+
+            @Override
+            public void onLatency(long latencyNanos) {
+                heard.add("latency " + latencyNanos);
+            }
+        });
+
+        upstream.onRequestStart();
+        upstream.onCancelled(70_000_000L);
+        upstream.onRequestEnd();
+        upstream.onLocalFailure(FailureKind.TIMEOUT, 1_000L);
+        upstream.onLocalFailure(FailureKind.CONNECT_FAILURE, 2_000L);
+        upstream.onResponse(200, 3_000L);
+
+        assertThat(heard).containsExactly("latency 70000000", "latency 1000", "failure timeout",
+                "failure connect_failure", "latency 3000", "response 200");
+        assertThat(upstream.failures()).as("only the timeout and the connect failure").isEqualTo(2);
+        assertThat(upstream.requests()).isEqualTo(1);
+        assertThat(upstream.activeRequests()).isZero();
+    }
 }

@@ -5,7 +5,6 @@ import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.health.DelayScheduler;
-import io.bulwark.routing.health.HealthCheckListener;
 import io.bulwark.routing.health.HealthCheckScheduler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -61,8 +60,7 @@ public final class HealthChecks implements AutoCloseable {
         EventLoop loop = group.next();
         NettyProber prober = new NettyProber(loop, transport, tls, c.config());
         return new HealthCheckScheduler(c.config().healthCheck().orElseThrow(), prober, DelayScheduler.of(loop),
-                clock, events, HealthCheckListener.of(c.outlierDetector()::onHealthCheckPassed,
-                c.outlierDetector()::onHealthCheckFailed));
+                clock, events, c.outlierDetector().healthCheckListener());
     }
 
     @Override

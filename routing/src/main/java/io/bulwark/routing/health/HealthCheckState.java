@@ -24,12 +24,18 @@ import java.util.Optional;
  *     threshold from unknown too, so one lost check at startup takes nothing out.</li>
  * </ul>
  * Every flip is published as a {@code health_flip} event with the thresholds and the last result.
+ * Every result is also noted on the upstream's recovery timings, before any flip it causes: a failed
+ * check can start a failure episode (so time to detect covers the checks it took to flip), a passing
+ * one while the upstream is out starts its time to readmit — also when that very pass brings it back.
  * An operator override still beats the flag (the upstream combines them); checks keep running and
  * keep the flag current underneath it.
  *
  * <p>Results for one upstream arrive one at a time (the scheduler starts the next check only after
  * the last one finished, each step handing over through the scheduler), so the counters need no
- * lock; they are volatile for readers such as the admin API.
+ * lock; they are volatile for readers such as the admin API. For the same reason a check started
+ * after the previous result came in (or, for the first, after this state was made): the listener
+ * hears each pass with that bound on its start, which {@code readmit = probe} needs to count only
+ * checks that started after an ejection.
  */
 public final class HealthCheckState {
 
@@ -47,6 +53,8 @@ public final class HealthCheckState {
     private volatile int consecutiveFailures;
     private volatile ProbeResult lastResult;
     private volatile long lastCheckMillis;
+    /** When the last result came in ({@link Clock#nanoTime()}): the next check cannot have started before. */
+    private volatile long lastResultNanos;
 
     public HealthCheckState(Upstream upstream, HealthCheckConfig config, Clock clock, EventSink events,
                             HealthCheckListener listener) {
@@ -55,6 +63,7 @@ public final class HealthCheckState {
         this.clock = clock;
         this.events = events;
         this.listener = listener;
+        this.lastResultNanos = clock.nanoTime();
     }
 
     public Upstream upstream() {
@@ -63,30 +72,34 @@ public final class HealthCheckState {
 
     /** Records one check's result; may flip the upstream's health. */
     public void onResult(ProbeResult result) {
+        long startedAfter = lastResultNanos;
+        lastResultNanos = clock.nanoTime();
         lastResult = result;
         lastCheckMillis = clock.currentTimeMillis();
         if (result.passed()) {
-            onPass(result);
+            onPass(result, startedAfter);
         } else {
             onFail(result);
         }
     }
 
-    private void onPass(ProbeResult result) {
+    private void onPass(ProbeResult result, long startedAfterNanos) {
         int successes = consecutiveSuccesses + 1;
         consecutiveSuccesses = successes;
         consecutiveFailures = 0;
+        upstream.recovery().onCheckPassed();
         Health health = upstream.health();
         if (health == Health.UNKNOWN || (health == Health.UNHEALTHY && successes >= config.healthyThreshold())) {
             flip(health, Health.HEALTHY, PASSED, successes, result);
         }
-        listener.onCheckPassed(upstream);
+        listener.onCheckPassed(upstream, startedAfterNanos);
     }
 
     private void onFail(ProbeResult result) {
         int failures = consecutiveFailures + 1;
         consecutiveFailures = failures;
         consecutiveSuccesses = 0;
+        upstream.recovery().onCheckFailed();
         Health health = upstream.health();
         if (health != Health.UNHEALTHY && failures >= config.unhealthyThreshold()) {
             flip(health, Health.UNHEALTHY, FAILED, failures, result);

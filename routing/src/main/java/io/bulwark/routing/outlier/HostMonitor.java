@@ -31,6 +31,8 @@ final class HostMonitor implements OutcomeListener {
     final AtomicInteger consecutive5xx = new AtomicInteger();
     final AtomicInteger consecutiveGatewayFailures = new AtomicInteger();
     private volatile Bucket bucket = new Bucket();
+    /** Times to response head for the latency detector; null when it is off. */
+    final LatencyWindow latency;
 
     // ---- guarded by the detector's lock ----
     boolean attached = true;
@@ -46,12 +48,22 @@ final class HostMonitor implements OutcomeListener {
     boolean ejectionWorthySinceTick;
     /** The timer of the current ejection's deadline, or null. */
     DelayScheduler.Cancellable readmission;
+    /** readmit = probe: passing checks in a row that started after the current ejection. */
+    int probePasses;
+    /** The current ejection came within readmit-guard of a probe readmission: probes wait for its end. */
+    boolean guarded;
+    /** When a probe last readmitted this host; meaningful while {@link #probeReadmitted}. */
+    long probeReadmittedAtNanos;
+    boolean probeReadmitted;
 
-    HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold) {
+    /** @param latency this host's window for the latency detector, or null when it is off */
+    HostMonitor(Upstream upstream, OutlierDetector detector, int consecutive5xxThreshold, int consecutiveGatewayThreshold,
+                LatencyWindow latency) {
         this.upstream = upstream;
         this.detector = detector;
         this.consecutive5xxThreshold = consecutive5xxThreshold;
         this.consecutiveGatewayThreshold = consecutiveGatewayThreshold;
+        this.latency = latency;
     }
 
     // ---- data plane, lock-free ----
@@ -89,8 +101,10 @@ final class HostMonitor implements OutcomeListener {
     }
 
     @Override
-    public void onHealthCheckPassed() {
-        detector.onHealthCheckPassed(upstream);
+    public void onLatency(long latencyNanos) {
+        if (latency != null) {
+            latency.record(latencyNanos);
+        }
     }
 
     private void gatewayFailure() {
@@ -124,6 +138,6 @@ final class HostMonitor implements OutcomeListener {
     }
 
     OutlierState state() {
-        return new OutlierState(Instant.ofEpochMilli(ejectedUntilMillis), reason, multiplier, awaitingProbe);
+        return new OutlierState(Instant.ofEpochMilli(ejectedUntilMillis), reason, multiplier, awaitingProbe, guarded);
     }
 }

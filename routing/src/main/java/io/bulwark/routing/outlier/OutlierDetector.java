@@ -6,8 +6,10 @@ import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
 import io.bulwark.routing.health.DelayScheduler;
+import io.bulwark.routing.health.HealthCheckListener;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -33,6 +35,13 @@ import java.util.concurrent.atomic.LongAdder;
  *     if at least minimum-hosts qualify, eject those below {@code mean - stdev-factor * stdev}.</li>
  * <li>{@code failure_percentage} (each tick): among hosts with at least its request-volume, if at least its
  *     minimum-hosts qualify, eject those whose failure percentage is at or above the threshold.</li>
+ * <li>{@code latency} (Bulwark's, when {@code latency} is configured; {@link #checkLatency()} every second):
+ *     among hosts not ejected with at least its request-volume tries in the last {@code window}, if at least
+ *     its minimum-hosts qualify, eject those whose p90 time to response head is above {@code threshold} and
+ *     above {@code factor} times the median of the qualifying hosts' p90s, slowest first. Every try with a
+ *     response counts its time to response head; a timed-out try, and one cancelled because its hedge won
+ *     ({@link Upstream#onCancelled}), count their age as a lower bound — so with hedging on, a host that
+ *     never answers still shows as slow, and a cancellation is never a failure.</li>
  * </ul>
  * The consecutive detectors eject at once, on the reporting thread, when a counter reaches its
  * threshold (exactly one reporter sees that), and reset the counter after the attempt so a new bout
@@ -46,9 +55,18 @@ import java.util.concurrent.atomic.LongAdder;
  * ejection refused by max-ejection-percent counts as ejection-worthy). With {@code readmit = timer}
  * a host comes back when its ejection time is over, at the {@code ejected_until} the admin API shows:
  * a one-shot timer on the {@link DelayScheduler} fires at that deadline (without a scheduler, the
- * first tick after it readmits). With {@code readmit = probe} it stays out until the first passing
- * active health check after that deadline ({@link #onHealthCheckPassed}); the timer marks it
- * awaiting the probe.
+ * first tick after it readmits). Active health checks do not shorten that wait.
+ *
+ * <h2>Probe readmission ({@code readmit = probe})</h2>
+ * An ejected host comes back as soon as {@code healthy-threshold} active checks in a row pass that
+ * all started after the ejection ({@link #onHealthCheckPassed}) — not at the end of the ejection
+ * time — and then ramps up through slow start. A pass whose check may have started before the
+ * ejection does not count, and a failed check starts the count again. If the ejection time runs out
+ * first, the host waits for those passes (awaiting the probe). Anti-flap rule: a host ejected again
+ * within {@code readmit-guard} of a probe readmission (a /health that passes while real traffic
+ * fails) is <em>guarded</em>: its ejection time, with the grown multiplier, must pass before probes
+ * may readmit it; passes during that time still count, so it comes back at the deadline if they
+ * held. Outside the window, probes are fast again; an operator's uneject clears the guard.
  *
  * <h2>Threads</h2>
  * Reporting is lock-free; ejections, ticks and operator calls take one lock per detector (rare,
@@ -62,6 +80,9 @@ public final class OutlierDetector {
     public static final String CONSECUTIVE_GATEWAY_FAILURE = "consecutive_gateway_failure";
     public static final String SUCCESS_RATE = "success_rate";
     public static final String FAILURE_PERCENTAGE = "failure_percentage";
+    public static final String LATENCY = "latency";
+    /** How often {@link #checkLatency()} must run: the latency window is kept in slices this long. */
+    public static final Duration LATENCY_CHECK_INTERVAL = Duration.ofSeconds(1);
     /** Unejection reasons. */
     public static final String EJECTION_EXPIRED = "ejection_expired";
     public static final String HEALTH_CHECK_PASSED = "health_check_passed";
@@ -75,6 +96,11 @@ public final class OutlierDetector {
     private final DelayScheduler scheduler;
     private final long baseEjectionNanos;
     private final long maxEjectionNanos;
+    private final long readmitGuardNanos;
+    /** readmit = probe: passing checks in a row (started after the ejection) that readmit a host. */
+    private final int probeThreshold;
+    /** Null when {@code latency} is not configured. */
+    private final LatencyDetector latencyDetector;
     private final LongAdder ejectionsSkipped = new LongAdder();
 
     private final Object lock = new Object();
@@ -93,6 +119,17 @@ public final class OutlierDetector {
      */
     public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events,
                            DelayScheduler scheduler) {
+        this(cluster, config, clock, events, scheduler, 1);
+    }
+
+    /**
+     * @param scheduler runs each ejection's readmission at its deadline ({@code ejected_until}); null =
+     *     at the first tick after it. Its time must be {@code clock}'s.
+     * @param probeThreshold with {@code readmit = probe}: the cluster's health-check {@code healthy-threshold},
+     *     the passing checks in a row (all started after the ejection) that readmit a host
+     */
+    public OutlierDetector(String cluster, OutlierDetectionConfig config, Clock clock, EventSink events,
+                           DelayScheduler scheduler, int probeThreshold) {
         this.cluster = cluster;
         this.config = config;
         this.clock = clock;
@@ -100,6 +137,9 @@ public final class OutlierDetector {
         this.scheduler = scheduler;
         this.baseEjectionNanos = config.baseEjectionTime().toNanos();
         this.maxEjectionNanos = Math.max(config.maxEjectionTime().toNanos(), baseEjectionNanos);
+        this.readmitGuardNanos = config.readmitGuard().toNanos();
+        this.probeThreshold = Math.max(1, probeThreshold);
+        this.latencyDetector = config.latency().map(LatencyDetector::new).orElse(null);
     }
 
     public OutlierDetectionConfig config() {
@@ -121,7 +161,8 @@ public final class OutlierDetector {
                 }
                 HostMonitor m = byUpstream.get(u);
                 if (m == null) {
-                    m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure());
+                    m = new HostMonitor(u, this, config.consecutive5xx(), config.consecutiveGatewayFailure(),
+                            latencyDetector == null ? null : latencyDetector.newWindow());
                     u.setOutcomeListener(m);
                 }
                 next.put(u, m);
@@ -140,35 +181,64 @@ public final class OutlierDetector {
 
     // ---- hooks for the health checker and the operator ----
 
+    /** What the cluster's health checker reports to this detector: every check result, passes with their start. */
+    public HealthCheckListener healthCheckListener() {
+        return new HealthCheckListener() {
+            @Override
+            public void onCheckPassed(Upstream upstream, long startedAfterNanos) {
+                onHealthCheckPassed(upstream, startedAfterNanos);
+            }
+
+            @Override
+            public void onCheckFailed(Upstream upstream) {
+                onHealthCheckFailed(upstream);
+            }
+        };
+    }
+
     /**
-     * An active health check of {@code upstream} passed. Call it on every passing check, not only
-     * on flips: with {@code readmit = probe} an ejected host whose ejection time is over comes back
-     * on the first one. ({@link Upstream#setHealth}{@code (HEALTHY)} calls it too.) Ignored with
-     * {@code readmit = timer}, and before the ejection time is over.
+     * An active health check of {@code upstream} passed; its check started at or after
+     * {@code startedAfterNanos} ({@link Clock#nanoTime()}). Call it on every passing check, not only on
+     * flips. With {@code readmit = probe} it counts toward readmitting an ejected host when it started
+     * after the ejection; {@code healthy-threshold} such passes in a row readmit the host (for a
+     * guarded ejection, not before its ejection time is over). Ignored with {@code readmit = timer}.
+     * (The health checker notes the pass on the upstream's recovery timings before calling this.)
      */
-    public void onHealthCheckPassed(Upstream upstream) {
-        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE) {
-            return;
+    public void onHealthCheckPassed(Upstream upstream, long startedAfterNanos) {
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
+            return; // nothing to readmit (the lock is for ejected hosts only)
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(upstream);
-            if (m != null && m.ejected && clock.nanoTime() - m.ejectedUntilNanos >= 0) {
-                uneject(m, HEALTH_CHECK_PASSED);
+            if (m == null || !m.ejected || startedAfterNanos - m.ejectedAtNanos < 0) {
+                return; // a check that may have started before the ejection says nothing about the host since
+            }
+            m.probePasses++;
+            if (m.probePasses >= probeThreshold && (!m.guarded || clock.nanoTime() - m.ejectedUntilNanos >= 0)) {
+                readmitByProbe(m);
             }
         }
     }
 
     /**
-     * An active health check of {@code upstream} failed. Does not count toward ejection; it marks
-     * the start of a failure episode for recovery timings, so that time to detect covers the checks
-     * it took to flip the host unhealthy.
+     * An active health check of {@code upstream} failed. Does not count toward ejection; with
+     * {@code readmit = probe} it starts the count of passes that readmit an ejected host again.
      */
     public void onHealthCheckFailed(Upstream upstream) {
-        upstream.recovery().onFailure();
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
+            return; // the count of passes starts afresh at each ejection anyway
+        }
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            if (m != null) {
+                m.probePasses = 0;
+            }
+        }
     }
 
     /**
-     * Ends {@code upstream}'s ejection now (operator's uneject) and resets its backoff multiplier to 0.
+     * Ends {@code upstream}'s ejection now (operator's uneject) and resets its backoff multiplier to 0
+     * and the anti-flap guard of probe readmission.
      *
      * @return true if it was ejected
      */
@@ -180,6 +250,7 @@ public final class OutlierDetector {
             }
             boolean wasEjected = m.ejected;
             m.multiplier = 0;
+            m.probeReadmitted = false;
             if (wasEjected) {
                 uneject(m, OPERATOR_UNEJECT);
             }
@@ -203,6 +274,10 @@ public final class OutlierDetector {
         long untilNanos;
         long untilMillis;
         int multiplier;
+        int probePasses;
+        boolean guarded;
+        boolean probeReadmitted;
+        long probeReadmittedAt;
         synchronized (previous.lock) {
             HostMonitor old = previous.byUpstream.get(before);
             if (old == null) {
@@ -216,6 +291,10 @@ public final class OutlierDetector {
             untilNanos = old.ejectedUntilNanos;
             untilMillis = old.ejectedUntilMillis;
             multiplier = old.multiplier;
+            probePasses = old.probePasses;
+            guarded = old.guarded;
+            probeReadmitted = old.probeReadmitted;
+            probeReadmittedAt = old.probeReadmittedAtNanos;
         }
         synchronized (lock) {
             HostMonitor m = byUpstream.get(now);
@@ -223,7 +302,11 @@ public final class OutlierDetector {
                 return;
             }
             m.multiplier = multiplier;
+            m.probeReadmitted = probeReadmitted;
+            m.probeReadmittedAtNanos = probeReadmittedAt;
             if (ejected) {
+                m.probePasses = probePasses;
+                m.guarded = guarded;
                 m.ejected = true;
                 m.awaitingProbe = awaitingProbe;
                 m.reason = reason;
@@ -298,6 +381,23 @@ public final class OutlierDetector {
                 for (RecoveryTimeline.Episode episode : m.upstream.recovery().tick()) {
                     publishRecovered(m, episode);
                 }
+            }
+        }
+    }
+
+    /**
+     * Runs the latency detector (a no-op when {@code latency} is not configured): closes each host's
+     * current one-second slice of times to response head, then ejects the hosts whose p90 over the window
+     * is above both the threshold and factor x the median host's p90. Call every
+     * {@link #LATENCY_CHECK_INTERVAL}, from one thread (the cluster's maintenance does).
+     */
+    public void checkLatency() {
+        if (latencyDetector == null) {
+            return;
+        }
+        synchronized (lock) {
+            for (LatencyDetector.Verdict slow : latencyDetector.check(monitors)) {
+                tryEject(slow.host(), LATENCY, slow.detail());
             }
         }
     }
@@ -399,6 +499,10 @@ public final class OutlierDetector {
         long nowNanos = clock.nanoTime();
         long nowMillis = clock.currentTimeMillis();
         String from = m.upstream.eligible() ? "eligible" : "ineligible";
+        boolean probe = config.readmit() == OutlierDetectionConfig.Readmit.PROBE;
+        long sinceReadmitNanos = nowNanos - m.probeReadmittedAtNanos;
+        m.guarded = probe && m.probeReadmitted && sinceReadmitNanos < readmitGuardNanos;
+        m.probePasses = 0;
         m.ejected = true;
         m.awaitingProbe = false;
         m.reason = reason;
@@ -414,6 +518,13 @@ public final class OutlierDetector {
         detail.put("ejected_hosts", ejected + 1);
         detail.put("total_hosts", total);
         detail.put("readmit", config.readmit().name().toLowerCase(Locale.ROOT));
+        if (probe) {
+            detail.put("readmit_guarded", m.guarded);
+            if (m.guarded) {
+                detail.put("probe_readmitted_ms_ago", sinceReadmitNanos / 1_000_000);
+                detail.put("readmit_guard_ms", readmitGuardNanos / 1_000_000);
+            }
+        }
         events.publish(new StateEvent(nowMillis, "ejected", cluster, m.upstream.address(), from, "ejected", reason, detail));
         return true;
     }
@@ -450,10 +561,15 @@ public final class OutlierDetector {
         }
     }
 
-    /** The ejection time of {@code m} is over. Under the lock. */
+    /**
+     * The ejection time of {@code m} is over. With probe readmission, passes already counted (a guarded
+     * ejection counts them but cannot use them before now) readmit it at once. Under the lock.
+     */
     private void ejectionTimeOver(HostMonitor m) {
         if (config.readmit() == OutlierDetectionConfig.Readmit.PROBE) {
-            if (!m.awaitingProbe) {
+            if (m.probePasses >= probeThreshold) {
+                readmitByProbe(m);
+            } else if (!m.awaitingProbe) {
                 m.awaitingProbe = true;
                 m.upstream.setOutlier(m.state());
             }
@@ -462,12 +578,35 @@ public final class OutlierDetector {
         }
     }
 
+    /** {@code healthy-threshold} passes in a row since the ejection (and, if guarded, its time is over). Under the lock. */
+    private void readmitByProbe(HostMonitor m) {
+        long now = clock.nanoTime();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("readmitted_by", "probe");
+        detail.put("passing_checks", m.probePasses);
+        detail.put("healthy_threshold", probeThreshold);
+        detail.put("readmit_guarded", m.guarded);
+        detail.put("ejection_time_left_ms", Math.max(0, m.ejectedUntilNanos - now) / 1_000_000);
+        m.probeReadmitted = true;
+        m.probeReadmittedAtNanos = now;
+        uneject(m, HEALTH_CHECK_PASSED, detail);
+    }
+
     private void uneject(HostMonitor m, String why) {
+        uneject(m, why, Map.of());
+    }
+
+    private void uneject(HostMonitor m, String why, Map<String, Object> cause) {
         cancelReadmission(m);
         long nowNanos = clock.nanoTime();
         long nowMillis = clock.currentTimeMillis();
         m.ejected = false;
         m.awaitingProbe = false;
+        m.guarded = false;
+        m.probePasses = 0;
+        if (m.latency != null) {
+            m.latency.clear(); // it starts afresh, not with the times that got it ejected
+        }
         m.consecutive5xx.set(0);
         m.consecutiveGatewayFailures.set(0);
         m.upstream.setOutlier(null);
@@ -476,6 +615,7 @@ public final class OutlierDetector {
         detail.put("ejection_reason", m.reason);
         detail.put("ejected_for_ms", (nowNanos - m.ejectedAtNanos) / 1_000_000);
         detail.put("times_ejected", m.multiplier);
+        detail.putAll(cause);
         String to = m.upstream.eligible() ? "eligible" : "ineligible";
         events.publish(new StateEvent(nowMillis, "unejected", cluster, m.upstream.address(), "ejected", to, why, detail));
     }
@@ -485,6 +625,8 @@ public final class OutlierDetector {
         detail.put("time_to_detect_ms", episode.timeToDetectMs());
         episode.timeOutMs().ifPresent(v -> detail.put("time_out_ms", v));
         episode.timeToRecoverMs().ifPresent(v -> detail.put("time_to_recover_ms", v));
+        episode.timeToReadmitMs().ifPresent(v -> detail.put("time_to_readmit_ms", v));
+        episode.timeToFullShareMs().ifPresent(v -> detail.put("time_to_full_share_ms", v));
         long at = episode.fullWeight().map(Instant::toEpochMilli).orElse(clock.currentTimeMillis());
         events.publish(new StateEvent(at, "recovered", cluster, m.upstream.address(), "recovering", "eligible",
                 episode.reason(), detail));

@@ -27,15 +27,23 @@ public record RecoveryTimeline(Optional<Instant> lastFailure, Optional<Episode> 
      *
      * @param firstFailure the first failure of the episode (the moment of taking out if none was reported)
      * @param takenOut when it stopped getting traffic
+     * @param firstPassingCheck the first passing active health check while it was out, counted from being
+     *     taken out or from the last failed check after that; empty without one (no health checks, or none passed)
      * @param back when it became eligible again (the last time, if it was taken out again while ramping)
      * @param fullWeight when it served at full weight again: {@code back} plus any slow-start ramp
      * @param reason why it was first taken out ({@code consecutive_5xx}, {@code health_check_failed}, ...)
      * @param timeToDetectMs first failure -> taken out
      * @param timeOutMs taken out -> back; empty while out
      * @param timeToRecoverMs taken out -> serving at full weight; empty until then
+     * @param timeToReadmitMs first passing check -> back: how long readmission took once the checks saw
+     *     the host healthy; empty until back, and without a passing check
+     * @param timeToFullShareMs back -> serving at full weight (the slow-start ramp; 0 without one); empty
+     *     until then. With {@code timeToReadmitMs} it adds up to first passing check -> full share
      */
-    public record Episode(Instant firstFailure, Instant takenOut, Optional<Instant> back, Optional<Instant> fullWeight,
-                          String reason, long timeToDetectMs, OptionalLong timeOutMs, OptionalLong timeToRecoverMs) {
+    public record Episode(Instant firstFailure, Instant takenOut, Optional<Instant> firstPassingCheck,
+                          Optional<Instant> back, Optional<Instant> fullWeight, String reason, long timeToDetectMs,
+                          OptionalLong timeOutMs, OptionalLong timeToRecoverMs, OptionalLong timeToReadmitMs,
+                          OptionalLong timeToFullShareMs) {
     }
 
     /** The current episode, or else the newest finished one. */
@@ -53,5 +61,13 @@ public record RecoveryTimeline(Optional<Instant> lastFailure, Optional<Episode> 
 
     public OptionalLong timeToRecoverMs() {
         return latest().map(Episode::timeToRecoverMs).orElse(OptionalLong.empty());
+    }
+
+    public OptionalLong timeToReadmitMs() {
+        return latest().map(Episode::timeToReadmitMs).orElse(OptionalLong.empty());
+    }
+
+    public OptionalLong timeToFullShareMs() {
+        return latest().map(Episode::timeToFullShareMs).orElse(OptionalLong.empty());
     }
 }

@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Times one upstream's failure episodes: first failure -> taken out (time to detect) -> back ->
- * serving at full weight (time to recover, slow-start ramp included). Each
+ * serving at full weight (time to recover, slow-start ramp included). While the upstream is out it
+ * also notes the first passing active health check since the last failed one, so an episode shows
+ * how long readmission took once the checks saw the host healthy (time to readmit) and how long
+ * the ramp to its full share took after it was back (time to full share). Each
  * {@link io.bulwark.routing.Upstream} holds one. The data plane reports failures lock-free
  * ({@link #onFailure()}); the upstream reports its transitions ({@link #takenOut}, {@link #serving}),
  * which are rare and take this object's lock.
@@ -46,6 +49,8 @@ public final class RecoveryTracker {
     private Stamp takenOut;
     private Stamp back;
     private Stamp fullWeight;
+    /** The first passing check while out, since being taken out or the last failed check; null if none. */
+    private Stamp firstPass;
     private String reason;
     private final ArrayDeque<RecoveryTimeline.Episode> history = new ArrayDeque<>();
     private final List<RecoveryTimeline.Episode> unannounced = new ArrayList<>();
@@ -66,6 +71,34 @@ public final class RecoveryTracker {
         }
     }
 
+    /**
+     * An active health check of the upstream failed: a failure like {@link #onFailure()}, and while the
+     * upstream is out it also restarts the wait for the first passing check.
+     */
+    public void onCheckFailed() {
+        onFailure();
+        if (phase == Phase.OUT) {
+            synchronized (this) {
+                firstPass = null;
+            }
+        }
+    }
+
+    /**
+     * An active health check of the upstream passed. While the upstream is out, the first one (since it
+     * was taken out or a check last failed) is where its time to readmit starts.
+     */
+    public void onCheckPassed() {
+        if (phase != Phase.OUT) {
+            return;
+        }
+        synchronized (this) {
+            if (phase == Phase.OUT && firstPass == null) {
+                firstPass = new Stamp(clock.currentTimeMillis(), clock.nanoTime());
+            }
+        }
+    }
+
     /** The upstream stopped getting traffic because of a failure source (outlier ejection, failed health checks). */
     public synchronized void takenOut(long millis, long nanos, String why) {
         Stamp now = new Stamp(millis, nanos);
@@ -80,11 +113,13 @@ public final class RecoveryTracker {
                 reason = why;
                 back = null;
                 fullWeight = null;
+                firstPass = null;
                 phase = Phase.OUT;
             }
             case RAMPING -> {
                 back = null;
                 fullWeight = null;
+                firstPass = null;
                 phase = Phase.OUT;
             }
             case OUT -> { }
@@ -152,12 +187,15 @@ public final class RecoveryTracker {
         return new RecoveryTimeline.Episode(
                 Instant.ofEpochMilli(firstFailure.millis),
                 Instant.ofEpochMilli(takenOut.millis),
+                Optional.ofNullable(firstPass).map(s -> Instant.ofEpochMilli(s.millis)),
                 Optional.ofNullable(back).map(s -> Instant.ofEpochMilli(s.millis)),
                 done ? Optional.of(Instant.ofEpochMilli(fullWeight.millis)) : Optional.empty(),
                 reason,
                 millisBetween(firstFailure, takenOut),
                 back == null ? OptionalLong.empty() : OptionalLong.of(millisBetween(takenOut, back)),
-                done ? OptionalLong.of(millisBetween(takenOut, fullWeight)) : OptionalLong.empty());
+                done ? OptionalLong.of(millisBetween(takenOut, fullWeight)) : OptionalLong.empty(),
+                back == null || firstPass == null ? OptionalLong.empty() : OptionalLong.of(millisBetween(firstPass, back)),
+                done ? OptionalLong.of(millisBetween(back, fullWeight)) : OptionalLong.empty());
     }
 
     private static long millisBetween(Stamp from, Stamp to) {

@@ -145,4 +145,29 @@ class HealthCheckStateTest {
         assertThat(heard).containsExactly("passed");
         assertThat(events).hasSize(1);
     }
+
+    @Test
+    void aPassIsHeardWithTheEarliestItsCheckCanHaveStartedTheResultBeforeIt() {
+        List<Long> startedAfter = new ArrayList<>();
+        long made = hosts.clock().nanoTime();
+        HealthCheckState timed = new HealthCheckState(upstream, CONFIG, hosts.clock(), events::add,
+                new HealthCheckListener() {
+                    @Override
+                    public void onCheckPassed(Upstream u, long startedAfterNanos) {
+                        startedAfter.add(startedAfterNanos);
+                    }
+                });
+
+        hosts.clock().advance(Duration.ofSeconds(5));
+        timed.onResult(OK); // the first check started after the state was made
+        long firstResult = hosts.clock().nanoTime();
+        hosts.clock().advance(Duration.ofSeconds(5));
+        timed.onResult(DOWN);
+        long secondResult = hosts.clock().nanoTime();
+        hosts.clock().advance(Duration.ofSeconds(5));
+        timed.onResult(OK); // checks never overlap: this one started after the failed one came in
+
+        assertThat(startedAfter).containsExactly(made, secondResult);
+        assertThat(secondResult).isGreaterThan(firstResult);
+    }
 }

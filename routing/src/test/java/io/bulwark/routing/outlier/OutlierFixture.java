@@ -2,6 +2,7 @@ package io.bulwark.routing.outlier;
 
 import io.bulwark.routing.FailureKind;
 import io.bulwark.config.ClusterConfig;
+import io.bulwark.config.HealthCheckConfig;
 import io.bulwark.config.OutlierDetectionConfig;
 import io.bulwark.config.OutlierDetectionConfig.FailurePercentageConfig;
 import io.bulwark.config.OutlierDetectionConfig.SuccessRateConfig;
@@ -15,6 +16,7 @@ import io.bulwark.routing.health.ManualScheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -38,6 +40,11 @@ final class OutlierFixture {
     Duration maxEjectionTime = Duration.ofSeconds(300);
     double maxEjectionPercent = 10;
     OutlierDetectionConfig.Readmit readmit = OutlierDetectionConfig.Readmit.TIMER;
+    Duration readmitGuard = OutlierDetectionConfig.DEFAULT_READMIT_GUARD;
+    /** The latency detector; null = off. */
+    OutlierDetectionConfig.LatencyConfig latency;
+    /** The cluster's health-check block (its healthy-threshold is probe readmission's); null = none. */
+    HealthCheckConfig healthCheck;
     Duration slowStart = Duration.ZERO;
     double panicThreshold = 0;
 
@@ -53,10 +60,11 @@ final class OutlierFixture {
         }
         ClusterConfig base = TestConfigs.cluster("svc", endpoints.toArray(String[]::new));
         OutlierDetectionConfig outlier = new OutlierDetectionConfig(consecutive5xx, consecutiveGatewayFailure,
-                successRate, failurePercentage, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent, readmit);
+                successRate, failurePercentage, interval, baseEjectionTime, maxEjectionTime, maxEjectionPercent, readmit,
+                readmitGuard, Optional.ofNullable(latency));
         ClusterConfig config = new ClusterConfig(base.name(), base.endpoints(), base.dnsRefresh(), base.tls(),
                 base.loadBalancer(), base.hashKey(), base.connectTimeout(), base.pool(), base.limits(),
-                base.healthCheck(), outlier, panicThreshold, slowStart, base.circuitBreaker());
+                Optional.ofNullable(healthCheck), outlier, panicThreshold, slowStart, base.circuitBreaker());
         cluster = new Cluster(config, clock, events::add, timers);
         cluster.resolve(Cluster.Resolver.SYSTEM);
         return cluster;
@@ -71,10 +79,28 @@ final class OutlierFixture {
         return cluster.outlierDetector();
     }
 
+    /** A passing health check of {@code u} that started {@code ago} before now. */
+    void checkPassed(Upstream u, Duration ago) {
+        detector().onHealthCheckPassed(u, clock.nanoTime() - ago.toNanos());
+    }
+
+    void checkFailed(Upstream u) {
+        detector().onHealthCheckFailed(u);
+    }
+
     static void respond(Upstream u, int status, int times) {
         for (int i = 0; i < times; i++) {
             u.onRequestStart();
             u.onResponse(status, 1_000_000);
+            u.onRequestEnd();
+        }
+    }
+
+    /** {@code times} tries answered 200 after {@code latency}. */
+    static void answer(Upstream u, Duration latency, int times) {
+        for (int i = 0; i < times; i++) {
+            u.onRequestStart();
+            u.onResponse(200, latency.toNanos());
             u.onRequestEnd();
         }
     }

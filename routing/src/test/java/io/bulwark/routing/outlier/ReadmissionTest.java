@@ -1,6 +1,5 @@
 package io.bulwark.routing.outlier;
 
-import io.bulwark.config.OutlierDetectionConfig.Readmit;
 import io.bulwark.routing.Upstream;
 import org.junit.jupiter.api.Test;
 
@@ -46,11 +45,14 @@ class ReadmissionTest {
         f.build();
         Upstream u = f.host(1);
         respond(u, 500, 5);
-        f.clock.advance(Duration.ofSeconds(31));
+        f.clock.advance(Duration.ofSeconds(10));
 
-        f.detector().onHealthCheckPassed(u);
+        f.checkPassed(u, Duration.ofSeconds(1)); // started after the ejection: probe mode would readmit
 
         assertThat(u.outlier()).isPresent();
+        f.clock.advance(Duration.ofSeconds(20));
+        f.cluster.tick();
+        assertThat(u.outlier()).isEmpty(); // at the end of the ejection time, as without checks
     }
 
     @Test
@@ -64,49 +66,6 @@ class ReadmissionTest {
 
         assertThat(f.events("unejected")).singleElement().satisfies(e -> assertThat(e.to()).isEqualTo("ineligible"));
         assertThat(u.reasons()).containsExactly("health_check_failed");
-    }
-
-    @Test
-    void probeKeepsTheHostOutPastItsEjectionTimeUntilAHealthCheckPasses() {
-        f.readmit = Readmit.PROBE;
-        f.build();
-        Upstream u = f.host(1);
-        respond(u, 500, 5);
-
-        f.clock.advance(Duration.ofSeconds(10));
-        f.detector().onHealthCheckPassed(u); // too early: the ejection time is not over
-        assertThat(u.outlier()).isPresent();
-
-        f.clock.advance(Duration.ofSeconds(25));
-        f.cluster.tick();
-        assertThat(u.outlier()).hasValueSatisfying(s -> assertThat(s.awaitingProbe()).isTrue());
-        assertThat(u.reasons()).containsExactly("outlier_ejected", "outlier_ejected_awaiting_probe");
-        assertThat(u.eligible()).isFalse();
-
-        f.clock.advance(Duration.ofMinutes(5));
-        f.cluster.tick();
-        assertThat(u.outlier()).isPresent();
-        assertThat(f.events("unejected")).isEmpty();
-
-        f.detector().onHealthCheckPassed(u);
-
-        assertThat(u.outlier()).isEmpty();
-        assertThat(u.eligible()).isTrue();
-        assertThat(f.events("unejected")).singleElement()
-                .satisfies(e -> assertThat(e.reason()).isEqualTo("health_check_passed"));
-    }
-
-    @Test
-    void probeReadmitsOnAHealthyVerdictFromTheChecker() {
-        f.readmit = Readmit.PROBE;
-        f.build();
-        Upstream u = f.host(1);
-        respond(u, 500, 5);
-        f.clock.advance(Duration.ofSeconds(30));
-
-        u.setHealth(Upstream.Health.HEALTHY);
-
-        assertThat(u.outlier()).isEmpty();
     }
 
     @Test

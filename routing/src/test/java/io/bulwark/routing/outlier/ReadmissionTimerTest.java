@@ -105,7 +105,7 @@ class ReadmissionTimerTest {
 
         assertThat(u.outlier()).hasValueSatisfying(s -> assertThat(s.awaitingProbe()).isTrue());
         assertThat(u.reasons()).contains("outlier_ejected_awaiting_probe");
-        f.detector().onHealthCheckPassed(u);
+        f.checkPassed(u, Duration.ZERO);
         assertThat(u.outlier()).isEmpty();
     }
 

@@ -1,6 +1,9 @@
 package io.bulwark.routing.outlier;
 
+import io.bulwark.config.HealthCheckConfig;
 import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.HealthCheckState;
+import io.bulwark.routing.health.ProbeResult;
 import io.bulwark.routing.recovery.RecoveryTimeline;
 import io.bulwark.routing.recovery.RecoveryTracker;
 import org.junit.jupiter.api.Test;
@@ -17,6 +20,15 @@ class RecoveryTimingTest {
 
     private void advance(long seconds) {
         f.clock.advance(Duration.ofSeconds(seconds));
+    }
+
+    private static final ProbeResult PASS = ProbeResult.response(200);
+    private static final ProbeResult FAIL = ProbeResult.response(503);
+
+    /** {@code u}'s active checks, wired to the detector as the proxy wires them; two to fall, {@code rise} to rise. */
+    private HealthCheckState checks(Upstream u, int rise) {
+        HealthCheckConfig config = new HealthCheckConfig("/health", Duration.ofSeconds(1), Duration.ofSeconds(1), 2, rise);
+        return new HealthCheckState(u, config, f.clock, f.events::add, f.detector().healthCheckListener());
     }
 
     @Test
@@ -78,12 +90,14 @@ class RecoveryTimingTest {
         Upstream u = f.host(2);
         long t0 = f.clock.currentTimeMillis();
 
-        f.detector().onHealthCheckFailed(u);
+        HealthCheckState checks = checks(u, 2);
+        checks.onResult(FAIL);
         advance(5);
-        f.detector().onHealthCheckFailed(u);
-        u.setHealth(Upstream.Health.UNHEALTHY);
-        advance(12);
-        u.setHealth(Upstream.Health.HEALTHY);
+        checks.onResult(FAIL); // unhealthy: taken out
+        advance(11);
+        checks.onResult(PASS);
+        advance(1);
+        checks.onResult(PASS); // healthy again
         f.cluster.tick();
 
         assertThat(u.recovery().timeline().history()).singleElement().satisfies(e -> {
@@ -92,6 +106,7 @@ class RecoveryTimingTest {
             assertThat(e.timeToDetectMs()).isEqualTo(5_000);
             assertThat(e.timeOutMs()).hasValue(12_000);
             assertThat(e.timeToRecoverMs()).hasValue(12_000); // no slow start
+            assertThat(e.timeToReadmitMs()).hasValue(1_000);
         });
     }
 
@@ -134,6 +149,91 @@ class RecoveryTimingTest {
             assertThat(e.reason()).isEqualTo("consecutive_5xx");
             assertThat(e.timeOutMs()).hasValue(40_000);
             assertThat(e.timeToRecoverMs()).hasValue(60_000);
+        });
+    }
+
+    @Test
+    void timeToReadmitRunsFromTheFirstPassingCheckAfterTheLastFailedOneAndFullShareFromBack() {
+        f.slowStart = Duration.ofSeconds(10);
+        f.build();
+        Upstream u = f.host(1);
+        long t0 = f.clock.currentTimeMillis();
+        HealthCheckState checks = checks(u, 2);
+        respond(u, 500, 5); // ejected at t0 for 30s (readmit = timer)
+        checks.onResult(PASS); // a pass at once...
+        advance(2);
+        checks.onResult(FAIL); // ...that a failed check makes void
+        advance(4);
+        checks.onResult(PASS); // t0 + 6s: where time to readmit starts
+        advance(1);
+        checks.onResult(PASS);
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.firstPassingCheck()).contains(Instant.ofEpochMilli(t0 + 6_000));
+            assertThat(e.timeToReadmitMs()).isEmpty(); // not back yet
+        });
+
+        advance(23);
+        f.cluster.tick(); // back at t0 + 30s, full share at t0 + 40s
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.timeToReadmitMs()).hasValue(24_000);
+            assertThat(e.timeToFullShareMs()).isEmpty(); // still ramping
+        });
+        advance(10);
+        f.cluster.tick();
+
+        RecoveryTimeline done = u.recovery().timeline();
+        assertThat(done.history()).singleElement().satisfies(e -> {
+            assertThat(e.timeToReadmitMs()).hasValue(24_000);
+            assertThat(e.timeToFullShareMs()).hasValue(10_000);
+            assertThat(e.timeToRecoverMs()).hasValue(40_000);
+        });
+        assertThat(done.timeToReadmitMs()).hasValue(24_000);
+        assertThat(done.timeToFullShareMs()).hasValue(10_000);
+        assertThat(f.events("recovered")).singleElement().satisfies(e -> assertThat(e.detail())
+                .containsEntry("time_to_readmit_ms", 24_000L).containsEntry("time_to_full_share_ms", 10_000L));
+    }
+
+    @Test
+    void withoutPassingChecksThereIsNoTimeToReadmitAndNoRampMeansFullShareAtOnce() {
+        f.build();
+        Upstream u = f.host(1);
+        respond(u, 500, 5);
+        advance(30);
+        f.cluster.tick();
+
+        assertThat(u.recovery().timeline().history()).singleElement().satisfies(e -> {
+            assertThat(e.firstPassingCheck()).isEmpty();
+            assertThat(e.timeToReadmitMs()).isEmpty();
+            assertThat(e.timeToFullShareMs()).hasValue(0);
+        });
+    }
+
+    @Test
+    void aPassBeforeTheHostIsTakenOutIsNotTheStartOfItsReadmission() {
+        f.build();
+        Upstream u = f.host(1);
+        checks(u, 2).onResult(PASS); // serving: nothing to note
+        advance(1);
+        respond(u, 500, 5);
+
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e ->
+                assertThat(e.firstPassingCheck()).isEmpty());
+    }
+
+    @Test
+    void aPassThatBringsTheHostBackByItselfIsAZeroTimeToReadmit() {
+        f.build();
+        Upstream u = f.host(1);
+        HealthCheckState checks = checks(u, 1);
+        checks.onResult(FAIL);
+        checks.onResult(FAIL);
+        advance(3);
+
+        checks.onResult(PASS); // healthy-threshold 1: this pass is also the flip back
+
+        assertThat(u.recovery().timeline().latest()).hasValueSatisfying(e -> {
+            assertThat(e.back()).isPresent(); // and at full weight at once: no slow start
+            assertThat(e.timeToReadmitMs()).hasValue(0);
         });
     }
 
