@@ -352,6 +352,19 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         }
     }
 
+    /**
+     * The try lost a race to its hedge (or the other way round) and is cancelled: never a failure of
+     * its host, but its age so far counts as a latency for the latency-aware outlier detector, so a
+     * black hole behind hedging is still found. Then ended (its connection closed, never pooled).
+     */
+    void cancel() {
+        if (open && !reported) {
+            reported = true;
+            upstream.onCancelled(elapsedNanos());
+        }
+        end();
+    }
+
     /** Reports the try's outcome once: to the upstream (its detectors) and to the metrics. */
     private void report(TryOutcome outcome) {
         if (reported) {

@@ -88,11 +88,11 @@ final class TryRace {
         }
         for (Attempt loser : earlier) {
             if (loser != winner) {
-                loser.end();
+                loser.cancel();
             }
         }
         if (latest != winner) {
-            latest.end();
+            latest.cancel();
         }
         earlier = null;
         latest = winner;

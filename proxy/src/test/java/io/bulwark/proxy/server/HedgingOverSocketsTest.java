@@ -15,6 +15,7 @@ class HedgingOverSocketsTest {
 
     private TestUpstream slow;
     private TestUpstream fast;
+    private TestUpstream fast2;
     private ProxyHarness proxy;
 
     @AfterEach
@@ -28,18 +29,24 @@ class HedgingOverSocketsTest {
         if (fast != null) {
             fast.close();
         }
+        if (fast2 != null) {
+            fast2.close();
+        }
     }
 
     @Test
     void aSlowUpstreamIsHiddenByTheHedgeAndItsTriesAreCancelled() throws Exception {
         slow = TestUpstream.start("slow", (req, n) -> Reply.ok("slow").delayed(3_000));
         fast = TestUpstream.start("fast", (req, n) -> Reply.ok("fast"));
+        fast2 = TestUpstream.start("fast2", (req, n) -> Reply.ok("fast"));
         proxy = ProxyHarness.start("""
-                clusters { app { endpoints = [ "%s", "%s" ], outlier-detection { consecutive-5xx = 1000 } } }
+                clusters { app { endpoints = [ "%s", "%s", "%s" ], outlier-detection { consecutive-5xx = 1000,
+                       latency { threshold = 50ms, factor = 2, window = 5s, request-volume = 2, minimum-hosts = 3 },
+                       max-ejection-percent = 50 } } }
                 routes = [ { name = main, match { path-prefix = "/" }, cluster = app, hedge { delay = 100ms },
                              retry { budget-percent = 100, min-retry-concurrency = 10 } } ]
-                """.formatted(slow.address(), fast.address()));
-        for (int i = 0; i < 6; i++) {
+                """.formatted(slow.address(), fast.address(), fast2.address()));
+        for (int i = 0; i < 9; i++) {
             long start = System.nanoTime();
             HttpResponse<String> r = proxy.get("/h/" + i);
             long millis = (System.nanoTime() - start) / 1_000_000;
@@ -54,5 +61,9 @@ class HedgingOverSocketsTest {
         // Every try the hedge beat was cancelled: its connection closed rather than pooled.
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
                 .until(() -> slow.openConnections() == 0);
+        // Cancelled tries count as latency (never as failures), so the latency detector finds the slow host.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(proxy.admin("/api/v1/clusters/app/upstreams/" + slow.address()).body())
+                        .contains("\"reason\":\"latency\""));
     }
 }

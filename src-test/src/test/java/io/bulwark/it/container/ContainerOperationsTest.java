@@ -151,7 +151,8 @@ class ContainerOperationsTest {
         BulwarkContainer.docker().killContainerCmd(bulwark.getContainerId()).withSignal("HUP").exec();
 
         awaitBody("/x", "200 b", bulwark);
-        assertThat(bulwark.lines()).anyMatch(l -> l.contains("Config reloaded (sighup)"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(bulwark.lines()).anyMatch(l -> l.contains("Config reloaded (sighup)")));
         assertThat(bulwark.isRunning()).isTrue();
     }
 
