@@ -91,8 +91,7 @@ public final class ProxyServer {
 
     /** TLS first, when the listener has it; the context follows the config in force (and its files). */
     private void addTls(ChannelPipeline p, ListenerConfig listener) {
-        listener.tls().ifPresent(tls -> p.addLast("tls",
-                proxy.tls().serverContext(tls).newHandler(p.channel().alloc())));
+        listener.tls().ifPresent(tls -> p.addLast("tls", proxy.tls().serverHandler(p.channel().alloc(), tls)));
     }
 
     private static void addRequestStartDetector(ChannelPipeline p, FrontendHandler frontend) {
