@@ -104,7 +104,12 @@ public final class Bulwark implements AutoCloseable {
         this.reloadable = configFile != null;
         // First, before any thread starts: a TLS setting this machine cannot honour is a config error.
         this.tls = new TlsContexts();
-        tls.prepare(config);
+        try {
+            tls.prepare(config);
+        } catch (RuntimeException e) {
+            tls.close();
+            throw e;
+        }
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(new MeterDescriptions()); // before any binder registers a meter
         new JvmMemoryMetrics().bindTo(registry);
@@ -399,6 +404,7 @@ public final class Bulwark implements AutoCloseable {
         healthChecks.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        tls.close(); // after the event loops: no handler is made from them any more
         registry.close();
     }
 }

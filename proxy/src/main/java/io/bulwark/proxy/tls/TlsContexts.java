@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -38,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * sessions: with tickets (OpenSSL: keys from {@link SessionTicketKeys}, rotated by
  * {@link #rotateTicketKeys}; JDK: its own stateless tickets) and a server-side session cache.
  */
-public final class TlsContexts {
+public final class TlsContexts implements AutoCloseable {
 
     /** TLS 1.3 and 1.2: everything older is broken or deprecated (RFC 8996). */
     static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -215,8 +216,21 @@ public final class TlsContexts {
                     + tls.keyFile() + ": " + e.getMessage(), e);
         }
         installTicketKeys(context);
+        SslContext previous = server;
         server = context;
         serverKey = key;
+        // Open connections keep the old context alive through their engines; ours goes.
+        ReferenceCountUtil.release(previous);
+    }
+
+    /** Releases the native contexts (OpenSSL); the event loops must be done with them. */
+    @Override
+    public synchronized void close() {
+        ReferenceCountUtil.release(server);
+        server = null;
+        serverKey = null;
+        clients.values().forEach(ReferenceCountUtil::release);
+        clients.clear();
     }
 
     /**

@@ -4,8 +4,11 @@ import io.netty.handler.ssl.SslProvider;
 
 /** The TLS engine a context was built with: what {@code auto | openssl | jdk} resolved to. */
 public enum TlsEngine {
-    /** BoringSSL through netty-tcnative (native code from the jar). */
-    OPENSSL("openssl", SslProvider.OPENSSL),
+    /**
+     * BoringSSL through netty-tcnative (native code from the jar). Reference-counted engines: each
+     * connection's native SSL is freed when its handler is removed, not by a finalizer after a GC.
+     */
+    OPENSSL("openssl", SslProvider.OPENSSL_REFCNT),
     /** The JDK's {@code SSLEngine}. */
     JDK("jdk", SslProvider.JDK);
 

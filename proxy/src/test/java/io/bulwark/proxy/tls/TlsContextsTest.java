@@ -33,6 +33,19 @@ class TlsContextsTest {
         key = Files.writeString(dir.resolve("key.pem"), self.getPrivateKeyPEM());
     }
 
+    private final java.util.List<TlsContexts> opened = new java.util.ArrayList<>();
+
+    /** The native contexts are reference-counted: every test releases what it built. */
+    private TlsContexts closeLater(TlsContexts contexts) {
+        opened.add(contexts);
+        return contexts;
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void release() {
+        opened.forEach(TlsContexts::close);
+    }
+
     private BulwarkConfig config(String listenerProvider, String clusterProvider) throws Exception {
         return ConfigLoader.parse("""
                 bulwark {
@@ -45,7 +58,7 @@ class TlsContextsTest {
 
     @Test
     void autoIsOpensslWhereItLoadsAndJdkWhereItDoesNot() throws Exception {
-        TlsContexts here = new TlsContexts();
+        TlsContexts here = closeLater(new TlsContexts());
         assertThat(here.openSsl().available()).as("this build's tests run where BoringSSL loads").isTrue();
         here.prepare(config("auto", "auto"));
         TlsContexts.Engines engines = here.engines(config("auto", "auto"));
@@ -53,7 +66,7 @@ class TlsContextsTest {
         assertThat(engines.clusters()).containsEntry("secure", TlsEngine.OPENSSL);
         assertThat(engines.describe()).startsWith("TLS engine: listener openssl (BoringSSL), upstreams openssl");
 
-        TlsContexts without = new TlsContexts(MISSING);
+        TlsContexts without = closeLater(new TlsContexts(MISSING));
         without.prepare(config("auto", "auto"));
         engines = without.engines(config("auto", "auto"));
         assertThat(engines.listener()).contains(TlsEngine.JDK);
@@ -64,14 +77,14 @@ class TlsContextsTest {
 
     @Test
     void jdkIsJdkEvenWhereOpensslLoads() throws Exception {
-        TlsContexts.Engines engines = new TlsContexts().engines(config("jdk", "openssl"));
+        TlsContexts.Engines engines = closeLater(new TlsContexts()).engines(config("jdk", "openssl"));
         assertThat(engines.listener()).contains(TlsEngine.JDK);
         assertThat(engines.describe()).startsWith("TLS engine: listener jdk, upstreams openssl (BoringSSL)");
     }
 
     @Test
     void forcedOpensslWhereItCannotLoadNamesTheKeyAndTheReason() throws Exception {
-        TlsContexts without = new TlsContexts(MISSING);
+        TlsContexts without = closeLater(new TlsContexts(MISSING));
         assertThatThrownBy(() -> without.prepare(config("openssl", "jdk")))
                 .isInstanceOfSatisfying(TlsConfigException.class, e -> {
                     assertThat(e.path()).isEqualTo("bulwark.listener.tls.provider");
@@ -86,7 +99,7 @@ class TlsContextsTest {
     @Test
     void aKeyThatDoesNotMatchItsFormatIsAConfigErrorOnTheListenerBlock() throws Exception {
         Files.writeString(key, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
-        assertThatThrownBy(() -> new TlsContexts().prepare(config("auto", "auto")))
+        assertThatThrownBy(() -> closeLater(new TlsContexts()).prepare(config("auto", "auto")))
                 .isInstanceOfSatisfying(TlsConfigException.class,
                         e -> assertThat(e.path()).isEqualTo("bulwark.listener.tls"));
     }
