@@ -57,6 +57,7 @@ public final class ProxyServer {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, acceptsPerRead(listener))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -77,6 +78,17 @@ public final class ProxyServer {
                 });
         serverChannel = bootstrap.bind(listener.host(), listener.port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * How many connections one turn of the event loop accepts. A new TLS connection costs a full
+     * handshake; a burst of them taken 16 at a time (Netty's default) makes the requests of open
+     * connections wait behind all those handshakes. A few per turn interleaves the two: the rest
+     * wait in the kernel's accept queue, costing nothing (#15, "handshakes off the hot path's way").
+     */
+    private static io.netty.channel.RecvByteBufAllocator acceptsPerRead(ListenerConfig listener) {
+        int perRead = listener.tls().isPresent() ? Integer.getInteger("bulwark.tls.accepts-per-read", 4) : 16;
+        return new io.netty.channel.ServerChannelRecvByteBufAllocator().maxMessagesPerRead(Math.max(1, perRead));
     }
 
     void initPipeline(ChannelPipeline p, ListenerConfig listener) {
