@@ -235,6 +235,15 @@ public final class AdminApi implements AdminServer.ApiHandler {
         }
         ArrayNode paths = root.putArray("reload_paths");
         proxy.reloadPaths().forEach(paths::add);
+        ProxyControl.TlsEngineInfo tls = proxy.tlsEngine();
+        if (tls != null) {
+            ObjectNode engine = root.putObject("tls_engine");
+            engine.put("listener", tls.listener().orElse(null));
+            ObjectNode clusters = engine.putObject("clusters");
+            tls.clusters().forEach(clusters::put);
+            engine.put("openssl_version", tls.opensslVersion().orElse(null));
+            engine.put("openssl_unavailable", tls.opensslUnavailable().orElse(null));
+        }
         return ok(root);
     }
 

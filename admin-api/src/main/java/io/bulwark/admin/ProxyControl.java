@@ -51,6 +51,23 @@ public interface ProxyControl {
      */
     List<String> reloadPaths();
 
+    /** The TLS engines in use ({@code tls_engine} in {@code GET /api/v1/config}); null when not known. */
+    default TlsEngineInfo tlsEngine() {
+        return null;
+    }
+
+    /**
+     * Which TLS engine ({@code openssl} or {@code jdk}) serves the listener and each TLS cluster.
+     *
+     * @param listener empty for a plain-HTTP listener
+     * @param clusters by cluster name, only clusters with {@code tls = true}
+     * @param opensslVersion the OpenSSL (BoringSSL) library's version where it loads
+     * @param opensslUnavailable why it does not load, where it does not
+     */
+    record TlsEngineInfo(java.util.Optional<String> listener, Map<String, String> clusters,
+                         java.util.Optional<String> opensslVersion, java.util.Optional<String> opensslUnavailable) {
+    }
+
     /** @param problems empty when the new config was accepted */
     record ReloadResult(boolean accepted, List<ConfigProblem> problems, String summary) {
     }

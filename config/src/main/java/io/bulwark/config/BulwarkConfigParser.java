@@ -59,7 +59,7 @@ final class BulwarkConfigParser {
         ConfigReader bulwark = new ConfigReader(ROOT, (ConfigObject) bulwarkValue, problems).withDefaults(defaults.bulwark());
         bulwark.rejectUnknownKeys(ROOT_KEYS);
 
-        ListenerConfig listener = listener(bulwark.object("listener"));
+        ListenerConfig listener = listener(bulwark.object("listener"), defaults);
         AdminConfig admin = admin(bulwark.object("admin"));
         ShutdownConfig shutdown = shutdown(bulwark.object("shutdown"));
         boolean watchConfig = bulwark.bool("watch-config");
@@ -75,7 +75,7 @@ final class BulwarkConfigParser {
         return hint.isEmpty() ? " (expected: only the root object \"bulwark\")" : hint;
     }
 
-    private static ListenerConfig listener(ConfigReader r) {
+    private static ListenerConfig listener(ConfigReader r, ReferenceDefaults defaults) {
         r.rejectUnknownKeys(LISTENER_KEYS);
         String sizeRange = "a size from 256 bytes to 1MiB, like 16KiB";
         return new ListenerConfig(
@@ -88,7 +88,7 @@ final class BulwarkConfigParser {
                 r.positiveDuration("idle-timeout"),
                 r.integer("max-connections", 1, 1_000_000),
                 r.positiveDuration("body-timeout"),
-                r.optionalObject("tls").map(BulwarkConfigParser::serverTls),
+                r.optionalObject("tls").map(t -> serverTls(t.withDefaults(defaults.listenerTls()))),
                 trustedRanges(r),
                 r.choice("unsafe-path-escapes", java.util.Map.of("reject", Boolean.FALSE, "pass", Boolean.TRUE),
                         Boolean.FALSE),
@@ -126,7 +126,7 @@ final class BulwarkConfigParser {
     }
 
     private static ServerTls serverTls(ConfigReader t) {
-        t.rejectUnknownKeys(List.of("cert-file", "key-file"));
+        t.rejectUnknownKeys(List.of("cert-file", "key-file", "provider"));
         java.util.Optional<java.nio.file.Path> cert = TlsFiles.optionalReadableFile(t, "cert-file",
                 "a readable PEM certificate chain");
         java.util.Optional<java.nio.file.Path> key = TlsFiles.optionalReadableFile(t, "key-file",
@@ -137,7 +137,21 @@ final class BulwarkConfigParser {
         if (!t.has("key-file")) {
             t.problem("key-file", "missing (expected: the PEM private key of the listener)");
         }
-        return new ServerTls(cert.orElse(java.nio.file.Path.of("")), key.orElse(java.nio.file.Path.of("")));
+        TlsProvider provider = tlsProvider(t, "provider");
+        return new ServerTls(cert.orElse(java.nio.file.Path.of("")), key.orElse(java.nio.file.Path.of("")), provider);
+    }
+
+    private static final java.util.Map<String, TlsProvider> TLS_PROVIDERS = new java.util.LinkedHashMap<>();
+
+    static {
+        for (TlsProvider p : TlsProvider.values()) {
+            TLS_PROVIDERS.put(p.configName(), p);
+        }
+    }
+
+    /** {@code auto | openssl | jdk}: the listener's {@code provider}, a cluster's {@code tls-provider}. */
+    static TlsProvider tlsProvider(ConfigReader r, String key) {
+        return r.choice(key, TLS_PROVIDERS, TlsProvider.AUTO);
     }
 
     private static AdminConfig admin(ConfigReader r) {

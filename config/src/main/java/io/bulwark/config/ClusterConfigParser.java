@@ -22,7 +22,7 @@ final class ClusterConfigParser {
     }
 
     static final List<String> CLUSTER_KEYS = List.of(
-            "endpoints", "dns-refresh", "tls", "tls-ca-file", "tls-server-name", "load-balancer", "hash-key", "connect-timeout", "pool", "limits",
+            "endpoints", "dns-refresh", "tls", "tls-ca-file", "tls-server-name", "tls-provider", "load-balancer", "hash-key", "connect-timeout", "pool", "limits",
             "health-check", "outlier-detection", "panic-threshold", "slow-start", "circuit-breaker");
     private static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     private static final List<String> POOL_KEYS = List.of("max-connections-per-upstream", "idle-timeout");
@@ -90,9 +90,11 @@ final class ClusterConfigParser {
         CircuitBreakerConfig breaker = ClusterHealthParser.circuitBreaker(c.object("circuit-breaker"));
         UpstreamTls tlsOptions = new UpstreamTls(
                 TlsFiles.optionalReadableFile(c, "tls-ca-file", "a readable PEM file of CA certificates"),
-                c.optionalString("tls-server-name", "a host name for SNI and certificate verification"));
-        if (!tls && (tlsOptions.caFile().isPresent() || tlsOptions.serverName().isPresent())) {
-            c.problem("tls", "false (expected: true when tls-ca-file or tls-server-name is set)");
+                c.optionalString("tls-server-name", "a host name for SNI and certificate verification"),
+                BulwarkConfigParser.tlsProvider(c, "tls-provider"));
+        if (!tls && (tlsOptions.caFile().isPresent() || tlsOptions.serverName().isPresent()
+                || tlsOptions.provider() != TlsProvider.AUTO)) {
+            c.problem("tls", "false (expected: true when tls-ca-file, tls-server-name or tls-provider is set)");
         }
         return new ClusterConfig(name, endpoints, dnsRefresh, tls, balancer, hashKey, connectTimeout, pool, limits,
                 healthCheck, outlier, panicThreshold, slowStart, breaker, tlsOptions);

@@ -70,8 +70,9 @@ final class ConfigJson {
         m.put("trust-forwarded-from", new ArrayList<>(l.trustForwardedFrom()));
         m.put("unsafe-path-escapes", l.passUnsafePathEscapes() ? "pass" : "reject");
         m.put("close-on-refusal", l.closeOnRefusal());
-        m.put("tls", l.tls().map(t -> (Object) new LinkedHashMap<>(Map.of(
-                "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString()))).orElse(null));
+        m.put("tls", l.tls().map(t -> (Object) ordered(
+                "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString(),
+                "provider", t.provider().configName())).orElse(null));
         return m;
     }
 
@@ -95,6 +96,7 @@ final class ConfigJson {
         m.put("tls", c.tls());
         m.put("tls-ca-file", c.tlsOptions().caFile().map(Object::toString).orElse(null));
         m.put("tls-server-name", c.tlsOptions().serverName().orElse(null));
+        m.put("tls-provider", c.tlsOptions().provider().configName());
         m.put("load-balancer", c.loadBalancer().configName());
         m.put("hash-key", c.hashKey().map(HashKey::toString).orElse(null));
         m.put("connect-timeout", duration(c.connectTimeout()));

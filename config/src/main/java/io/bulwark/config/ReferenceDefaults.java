@@ -11,6 +11,7 @@ import com.typesafe.config.ConfigObject;
  */
 record ReferenceDefaults(
         ConfigObject bulwark,
+        ConfigObject listenerTls,
         ConfigObject cluster,
         ConfigObject endpoint,
         ConfigObject healthCheck,
@@ -34,6 +35,7 @@ record ReferenceDefaults(
         Config elements = all.withOnlyPath("bulwark-defaults").resolve().getConfig("bulwark-defaults");
         return new ReferenceDefaults(
                 bulwark.getObject("bulwark"),
+                elements.getObject("listener-tls"),
                 elements.getObject("cluster"),
                 elements.getObject("endpoint"),
                 elements.getObject("health-check"),

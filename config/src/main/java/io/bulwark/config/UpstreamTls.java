@@ -9,8 +9,13 @@ import java.util.Optional;
  * @param caFile PEM certificates to trust instead of the system trust store
  * @param serverName the name sent as SNI and verified in the upstream's certificate; by default the
  *     endpoint's host name (or IP literal)
+ * @param provider the TLS engine of the upstream connections ({@code tls-provider})
  */
-public record UpstreamTls(Optional<Path> caFile, Optional<String> serverName) {
+public record UpstreamTls(Optional<Path> caFile, Optional<String> serverName, TlsProvider provider) {
 
-    public static final UpstreamTls DEFAULT = new UpstreamTls(Optional.empty(), Optional.empty());
+    public static final UpstreamTls DEFAULT = new UpstreamTls(Optional.empty(), Optional.empty(), TlsProvider.AUTO);
+
+    public UpstreamTls(Optional<Path> caFile, Optional<String> serverName) {
+        this(caFile, serverName, TlsProvider.AUTO);
+    }
 }

@@ -58,6 +58,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void listenerTlsProviderDefaultsToAutoAndTakesOpensslOrJdk(@TempDir Path dir) throws Exception {
+        Path pem = Files.writeString(dir.resolve("listener.pem"), "read only when the proxy starts");
+        String tls = "bulwark.listener.tls { cert-file = \"" + pem + "\", key-file = \"" + pem + "\"%s }\n";
+        assertThat(ConfigLoader.parse(MINIMAL + tls.formatted("")).listener().tls())
+                .contains(new ServerTls(pem, pem, TlsProvider.AUTO));
+        assertThat(ConfigLoader.parse(MINIMAL + tls.formatted(", provider = openssl")).listener().tls())
+                .contains(new ServerTls(pem, pem, TlsProvider.OPENSSL));
+        BulwarkConfig jdk = ConfigLoader.parse(MINIMAL + tls.formatted(", provider = jdk"));
+        assertThat(jdk.listener().tls()).contains(new ServerTls(pem, pem, TlsProvider.JDK));
+        assertThat(ConfigLoader.parse(ConfigLoader.toJson(jdk, false))).isEqualTo(jdk);
+    }
+
+    @Test
     void fullConfigSetsEveryClusterKey() throws Exception {
         ClusterConfig users = full().cluster("users").orElseThrow();
 
@@ -69,6 +82,7 @@ class ConfigLoaderTest {
         assertThat(users.endpoints().get(1).address()).isEqualTo("[::1]:9002");
         assertThat(users.dnsRefresh()).isEqualTo(Duration.ofSeconds(45));
         assertThat(users.tls()).isTrue();
+        assertThat(users.tlsOptions().provider()).isEqualTo(TlsProvider.JDK);
         assertThat(users.loadBalancer()).isEqualTo(LoadBalancerKind.RING_HASH);
         assertThat(users.hashKey()).contains(new HashKey(HashKey.Source.HEADER, "x-user-id"));
         assertThat(users.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
@@ -133,6 +147,7 @@ class ConfigLoaderTest {
         assertThat(users.endpoints()).containsExactly(new EndpointConfig("127.0.0.1", 9001, 1));
         assertThat(users.dnsRefresh()).isEqualTo(Duration.ofSeconds(30));
         assertThat(users.tls()).isFalse();
+        assertThat(users.tlsOptions()).isEqualTo(UpstreamTls.DEFAULT);
         assertThat(users.loadBalancer()).isEqualTo(LoadBalancerKind.ROUND_ROBIN);
         assertThat(users.hashKey()).isEmpty();
         assertThat(users.connectTimeout()).isEqualTo(Duration.ofSeconds(1));

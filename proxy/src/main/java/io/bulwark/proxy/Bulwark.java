@@ -102,6 +102,14 @@ public final class Bulwark implements AutoCloseable {
 
     private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
         this.reloadable = configFile != null;
+        // First, before any thread starts: a TLS setting this machine cannot honour is a config error.
+        this.tls = new TlsContexts();
+        try {
+            tls.prepare(config);
+        } catch (RuntimeException e) {
+            tls.close();
+            throw e;
+        }
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(new MeterDescriptions()); // before any binder registers a meter
         new JvmMemoryMetrics().bindTo(registry);
@@ -131,8 +139,6 @@ public final class Bulwark implements AutoCloseable {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
         new NettyEventExecutorMetrics(workers).bindTo(registry);
-        this.tls = new TlsContexts();
-        tls.prepare(config);
         ConnectionPools pools = new ConnectionPools(workers, transport, upstream -> {
             Cluster c = snapshot.get().clusters().get(upstream.cluster());
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
@@ -156,6 +162,8 @@ public final class Bulwark implements AutoCloseable {
             healthChecks.sync(snapshot.get().clusters().values());
             trackMeters(); // DNS and reloads change the upstreams
         }, 100, 100, TimeUnit.MILLISECONDS);
+        long rotation = TlsContexts.SESSION_TIMEOUT.toSeconds();
+        background.scheduleAtFixedRate(tls::rotateTicketKeys, rotation, rotation, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(() -> {
             if (snapshot.get().config().watchConfig()) {
                 reloader.reloadIfChanged();
@@ -222,6 +230,15 @@ public final class Bulwark implements AutoCloseable {
         public void setFault(Route route, FaultConfig fault) {
             proxy.faults().set(route.name(), fault);
         }
+
+        @Override
+        public TlsEngineInfo tlsEngine() {
+            TlsContexts.Engines engines = tls.engines(snapshot.get().config());
+            Map<String, String> clusters = new java.util.LinkedHashMap<>();
+            engines.clusters().forEach((name, engine) -> clusters.put(name, engine.configName()));
+            return new TlsEngineInfo(engines.listener().map(e -> e.configName()), clusters,
+                    engines.openSsl().version(), engines.openSsl().unavailableBecause());
+        }
     }
 
     /**
@@ -256,8 +273,9 @@ public final class Bulwark implements AutoCloseable {
             throw new ListenException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
         bulwark.ready.set(true);
-        LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport",
-                bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name());
+        LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport, {}",
+                bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name(),
+                bulwark.tls.engines(config).describe());
         return bulwark;
     }
 
@@ -386,6 +404,7 @@ public final class Bulwark implements AutoCloseable {
         healthChecks.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        tls.close(); // after the event loops: no handler is made from them any more
         registry.close();
     }
 }

@@ -94,6 +94,8 @@ final class ConfigReloader {
         try {
             tls.prepare(config); // a certificate that cannot be used rejects the reload; renewed files are picked up
             next = Snapshot.build(config, clock, resolver, events, timers, previous);
+        } catch (io.bulwark.proxy.tls.TlsConfigException e) {
+            return reject(trigger, List.of(new ConfigProblem(e.path(), e.problem())));
         } catch (RuntimeException e) {
             return reject(trigger, List.of(new ConfigProblem(file.toString(), "cannot apply: " + e.getMessage())));
         }

@@ -252,6 +252,12 @@ public final class Main {
             err.println("bulwark: " + e.getMessage());
             closeAll(extras);
             return FATAL;
+        } catch (io.bulwark.proxy.tls.TlsConfigException e) {
+            // A TLS setting this machine cannot honour (provider = openssl without the native
+            // library, a certificate that does not load) is a config error like any other.
+            err.println(e.getMessage());
+            closeAll(extras);
+            return USAGE;
         } catch (Exception e) {
             err.println("bulwark: failed to start: " + e);
             closeAll(extras);

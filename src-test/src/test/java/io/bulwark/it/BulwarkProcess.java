@@ -44,6 +44,11 @@ final class BulwarkProcess implements AutoCloseable {
         return start(List.of(), args);
     }
 
+    /** With extra JVM options before {@code -jar}, e.g. a system property. */
+    static BulwarkProcess startWithJvmOptions(List<String> jvmOptions, String... args) throws IOException {
+        return start(List.of(), jvmOptions, args);
+    }
+
     /**
      * Starts it with SIGHUP ignored, as {@code nohup} does: a shell ignores the signal and then
      * becomes the JVM ({@code exec}), which inherits the ignored disposition.
@@ -53,10 +58,16 @@ final class BulwarkProcess implements AutoCloseable {
     }
 
     private static BulwarkProcess start(List<String> wrapper, String... args) throws IOException {
+        return start(wrapper, List.of(), args);
+    }
+
+    private static BulwarkProcess start(List<String> wrapper, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-jar", jar().toString()));
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx128m");
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().remove("BULWARK_ADMIN_TOKEN");
@@ -77,7 +88,12 @@ final class BulwarkProcess implements AutoCloseable {
 
     /** Runs a command to completion and returns its exit code (output kept for assertions). */
     static BulwarkProcess runToEnd(String... args) throws IOException, InterruptedException {
-        BulwarkProcess p = start(args);
+        return runToEnd(List.of(), args);
+    }
+
+    /** {@link #runToEnd(String...)} with extra JVM options before {@code -jar}. */
+    static BulwarkProcess runToEnd(List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        BulwarkProcess p = start(List.of(), jvmOptions, args);
         if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
             p.process.destroyForcibly();
             throw new AssertionError("bulwark " + String.join(" ", args) + " did not finish");

@@ -57,6 +57,7 @@ public final class ProxyServer {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, acceptsPerRead(listener))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -79,6 +80,17 @@ public final class ProxyServer {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
+    /**
+     * How many connections one turn of the event loop accepts. A new TLS connection costs a full
+     * handshake; a burst of them taken 16 at a time (Netty's default) makes the requests of open
+     * connections wait behind all those handshakes. A few per turn interleaves the two: the rest
+     * wait in the kernel's accept queue, costing nothing (#15, "handshakes off the hot path's way").
+     */
+    private static io.netty.channel.RecvByteBufAllocator acceptsPerRead(ListenerConfig listener) {
+        int perRead = listener.tls().isPresent() ? Integer.getInteger("bulwark.tls.accepts-per-read", 4) : 16;
+        return new io.netty.channel.ServerChannelRecvByteBufAllocator().maxMessagesPerRead(Math.max(1, perRead));
+    }
+
     void initPipeline(ChannelPipeline p, ListenerConfig listener) {
         FrontendHandler frontend = new FrontendHandler(proxy, listener);
         addTls(p, listener);
@@ -91,8 +103,7 @@ public final class ProxyServer {
 
     /** TLS first, when the listener has it; the context follows the config in force (and its files). */
     private void addTls(ChannelPipeline p, ListenerConfig listener) {
-        listener.tls().ifPresent(tls -> p.addLast("tls",
-                proxy.tls().serverContext(tls).newHandler(p.channel().alloc())));
+        listener.tls().ifPresent(tls -> p.addLast("tls", proxy.tls().serverHandler(p.channel().alloc(), tls)));
     }
 
     private static void addRequestStartDetector(ChannelPipeline p, FrontendHandler frontend) {

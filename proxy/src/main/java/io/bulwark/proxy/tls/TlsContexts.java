@@ -3,85 +3,280 @@ package io.bulwark.proxy.tls;
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
 import io.bulwark.config.ServerTls;
+import io.bulwark.config.TlsProvider;
 import io.bulwark.routing.Upstream;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSessionContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The TLS contexts of the proxy: the listener's (from {@code listener.tls}, rebuilt when a reload
  * names other files or the files changed, so a renewed certificate is picked up by a reload) and
- * the client ones for upstreams (system trust store, or a cluster's {@code tls-ca-file}). Built by
- * {@link #prepare} off the event loops; the event loops only read the caches.
+ * the client ones for upstreams (system trust store, or a cluster's {@code tls-ca-file}), each on
+ * the engine its {@code provider} resolves to: OpenSSL (BoringSSL) where it loads, else the JDK's.
+ * Built by {@link #prepare} off the event loops; the event loops only read the caches.
+ *
+ * <p>The listener speaks TLS 1.3 and 1.2 only, with {@link #LISTENER_CIPHERS}, and resumes
+ * sessions: with tickets (OpenSSL: keys from {@link SessionTicketKeys}, rotated by
+ * {@link #rotateTicketKeys}; JDK: its own stateless tickets) and a server-side session cache.
  */
-public final class TlsContexts {
+public final class TlsContexts implements AutoCloseable {
 
-    private record ServerKey(Path cert, Path key, long certModified, long keyModified) {
+    /** TLS 1.3 and 1.2: everything older is broken or deprecated (RFC 8996). */
+    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    /**
+     * The listener's cipher suites, in preference order: the three TLS 1.3 suites, then for TLS 1.2
+     * only ECDHE key exchange (forward secrecy) with AEAD ciphers (Mozilla's "intermediate"
+     * list). AES-GCM comes first: with AES-NI it is the fastest. Suites an engine lacks are dropped.
+     */
+    public static final List<String> LISTENER_CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** How long a resumable session lives; also how often the ticket key rotates (see {@link SessionTicketKeys}). */
+    public static final Duration SESSION_TIMEOUT = Duration.ofHours(1);
+
+    /** Sessions kept on the server for clients that resume by session id rather than by ticket. */
+    static final int SESSION_CACHE_SIZE = 10_000;
+
+    private record ServerKey(ServerTls tls, long certModified, long keyModified) {
     }
 
-    private final SslContext systemTrust;
-    private final Map<Path, SslContext> byCa = new ConcurrentHashMap<>();
+    private record ClientKey(TlsEngine engine, Optional<Path> ca) {
+    }
+
+    private final OpenSslSupport openSsl;
+    private final Map<ClientKey, SslContext> clients = new ConcurrentHashMap<>();
+    private final SessionTicketKeys ticketKeys;
     private volatile ServerKey serverKey;
     private volatile SslContext server;
 
+    /** With the OpenSSL engine where this JVM can load it. */
     public TlsContexts() {
-        try {
-            systemTrust = SslContextBuilder.forClient().build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot create the upstream TLS context: " + e.getMessage(), e);
-        }
+        this(OpenSslSupport.detect());
+    }
+
+    /** @param openSsl whether the OpenSSL engine can be used (tests pass an unavailable one) */
+    public TlsContexts(OpenSslSupport openSsl) {
+        this.openSsl = openSsl;
+        this.ticketKeys = openSsl.available() ? new SessionTicketKeys(new SecureRandom()) : null;
+    }
+
+    /** Whether OpenSSL loads here, and which version it is. */
+    public OpenSslSupport openSsl() {
+        return openSsl;
     }
 
     /**
-     * Builds every context {@code config} needs (blocking file reads; not on an event loop).
+     * What {@code provider} means here: {@code auto} is OpenSSL where it loads, else the JDK.
      *
-     * @throws IllegalArgumentException when a certificate, key or CA file cannot be used
+     * @param path the config key that chose it, for the error
+     * @throws TlsConfigException for {@code openssl} where it does not load
+     */
+    public TlsEngine engine(TlsProvider provider, String path) {
+        return switch (provider) {
+            case JDK -> TlsEngine.JDK;
+            case AUTO -> openSsl.available() ? TlsEngine.OPENSSL : TlsEngine.JDK;
+            case OPENSSL -> {
+                if (!openSsl.available()) {
+                    throw new TlsConfigException(path, "openssl (expected: auto or jdk on this machine: the OpenSSL "
+                            + "engine cannot load: " + openSsl.unavailableBecause().orElse("unknown reason") + ")",
+                            null);
+                }
+                yield TlsEngine.OPENSSL;
+            }
+        };
+    }
+
+    /**
+     * Builds every context {@code config} needs (blocking file reads; not on an event loop), so a
+     * setting that cannot work fails the start or the reload, not a connection.
+     *
+     * @throws TlsConfigException when a certificate, key or CA file cannot be used, or an engine cannot load
      */
     public void prepare(BulwarkConfig config) {
-        config.listener().tls().ifPresent(this::serverContext);
+        config.listener().tls().ifPresent(tls -> {
+            ServerKey key = new ServerKey(tls, modified(tls.certFile()), modified(tls.keyFile()));
+            if (!key.equals(serverKey)) {
+                build(key);
+            }
+        });
         for (ClusterConfig c : config.clusters().values()) {
-            c.tlsOptions().caFile().ifPresent(this::caContext);
+            if (c.tls()) {
+                clientContext(c);
+            }
         }
     }
 
-    /** The listener's context for {@code tls}, built on first use or when the files changed. */
-    public SslContext serverContext(ServerTls tls) {
-        ServerKey key = new ServerKey(tls.certFile(), tls.keyFile(), modified(tls.certFile()),
-                modified(tls.keyFile()));
-        if (!key.equals(serverKey)) {
-            synchronized (this) {
-                if (!key.equals(serverKey)) {
-                    try {
-                        server = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()).build();
-                    } catch (SSLException | IllegalArgumentException e) {
-                        throw new IllegalArgumentException("listener TLS: cannot use " + tls.certFile() + " and "
-                                + tls.keyFile() + ": " + e.getMessage(), e);
-                    }
-                    serverKey = key;
+    /** The TLS engine of the listener and of each TLS cluster of {@code config}, for the admin API and the log. */
+    public Engines engines(BulwarkConfig config) {
+        Optional<TlsEngine> listener = config.listener().tls()
+                .map(t -> engine(t.provider(), "bulwark.listener.tls.provider"));
+        Map<String, TlsEngine> clusters = new LinkedHashMap<>();
+        for (ClusterConfig c : config.clusters().values()) {
+            if (c.tls()) {
+                clusters.put(c.name(), engine(c.tlsOptions().provider(), clusterPath(c)));
+            }
+        }
+        return new Engines(listener, clusters, openSsl);
+    }
+
+    /**
+     * The engines in use.
+     *
+     * @param listener empty for a plain-HTTP listener
+     * @param clusters the engine of each cluster with {@code tls = true}
+     */
+    public record Engines(Optional<TlsEngine> listener, Map<String, TlsEngine> clusters, OpenSslSupport openSsl) {
+
+        /** For the start-up line: {@code listener openssl (BoringSSL), upstreams jdk}. */
+        public String describe() {
+            StringBuilder s = new StringBuilder("TLS engine: listener ");
+            s.append(listener.map(this::name).orElse("none (plain HTTP)"));
+            if (!clusters.isEmpty()) {
+                s.append(", upstreams ");
+                if (clusters.values().stream().distinct().count() == 1) {
+                    s.append(name(clusters.values().iterator().next()));
+                } else {
+                    s.append(String.join(", ", clusters.entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue().configName()).toList()));
                 }
             }
+            if (!openSsl.available()) {
+                s.append(" (OpenSSL unavailable: ").append(openSsl.unavailableBecause().orElse("?")).append(')');
+            }
+            return s.toString();
+        }
+
+        private String name(TlsEngine engine) {
+            return engine == TlsEngine.OPENSSL
+                    ? engine.configName() + openSsl.version().map(v -> " (" + v + ")").orElse("")
+                    : engine.configName();
+        }
+    }
+
+    /** A server TLS handler for a new downstream connection on a listener with {@code tls}. */
+    public SslHandler serverHandler(ByteBufAllocator alloc, ServerTls tls) {
+        return serverContext(tls).newHandler(alloc);
+    }
+
+    /** The listener's context for {@code tls}: the one {@link #prepare} built, unless the config names another. */
+    public SslContext serverContext(ServerTls tls) {
+        ServerKey key = serverKey;
+        if (key == null || !key.tls().equals(tls)) {
+            build(new ServerKey(tls, modified(tls.certFile()), modified(tls.keyFile())));
         }
         return server;
     }
 
-    private SslContext caContext(Path ca) {
-        return byCa.computeIfAbsent(ca, path -> {
+    private synchronized void build(ServerKey key) {
+        if (key.equals(serverKey)) {
+            return;
+        }
+        ServerTls tls = key.tls();
+        TlsEngine engine = engine(tls.provider(), "bulwark.listener.tls.provider");
+        SslContext context;
+        try {
+            context = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile())
+                    .sslProvider(engine.sslProvider())
+                    .protocols(PROTOCOLS)
+                    .ciphers(LISTENER_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .sessionCacheSize(SESSION_CACHE_SIZE)
+                    .sessionTimeout(SESSION_TIMEOUT.toSeconds())
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new TlsConfigException("bulwark.listener.tls", "cannot use " + tls.certFile() + " and "
+                    + tls.keyFile() + ": " + e.getMessage(), e);
+        }
+        installTicketKeys(context);
+        SslContext previous = server;
+        server = context;
+        serverKey = key;
+        // Open connections keep the old context alive through their engines; ours goes.
+        ReferenceCountUtil.release(previous);
+    }
+
+    /** Releases the native contexts (OpenSSL); the event loops must be done with them. */
+    @Override
+    public synchronized void close() {
+        ReferenceCountUtil.release(server);
+        server = null;
+        serverKey = null;
+        clients.values().forEach(ReferenceCountUtil::release);
+        clients.clear();
+    }
+
+    /**
+     * A new session ticket key for the listener: new tickets are encrypted with it, tickets of the
+     * previous key still resume, older ones make a full handshake. Called every
+     * {@link #SESSION_TIMEOUT}; a no-op on the JDK engine, which rotates its own.
+     */
+    public synchronized void rotateTicketKeys() {
+        if (ticketKeys != null) {
+            ticketKeys.rotate();
+            SslContext current = server;
+            if (current != null) {
+                installTicketKeys(current);
+            }
+        }
+    }
+
+    private void installTicketKeys(SslContext context) {
+        SSLSessionContext sessions = context.sessionContext();
+        if (sessions instanceof OpenSslServerSessionContext openSslSessions && ticketKeys != null) {
+            // Setting keys is also what turns tickets on: Netty's OpenSSL contexts start without them.
+            openSslSessions.setTicketKeys(ticketKeys.keys());
+        }
+    }
+
+    private SslContext clientContext(ClusterConfig cluster) {
+        TlsEngine engine = engine(cluster.tlsOptions().provider(), clusterPath(cluster));
+        return clients.computeIfAbsent(new ClientKey(engine, cluster.tlsOptions().caFile()), key -> {
             try {
-                return SslContextBuilder.forClient().trustManager(path.toFile()).build();
+                SslContextBuilder builder = SslContextBuilder.forClient()
+                        .sslProvider(key.engine().sslProvider())
+                        .protocols(PROTOCOLS);
+                if (key.ca().isPresent()) {
+                    builder.trustManager(key.ca().get().toFile());
+                }
+                return builder.build();
             } catch (SSLException | IllegalArgumentException e) {
-                throw new IllegalArgumentException("cannot use the CA file " + path + ": " + e.getMessage(), e);
+                String what = key.ca().map(ca -> "cannot use the CA file " + ca).orElse("cannot create the TLS context");
+                throw new TlsConfigException("bulwark.clusters." + cluster.name()
+                        + (key.ca().isPresent() ? ".tls-ca-file" : ".tls"), what + ": " + e.getMessage(), e);
             }
         });
+    }
+
+    private static String clusterPath(ClusterConfig cluster) {
+        return "bulwark.clusters." + cluster.name() + ".tls-provider";
     }
 
     /**
@@ -89,7 +284,7 @@ public final class TlsContexts {
      * against the cluster's {@code tls-server-name}, else the endpoint's host.
      */
     public SslHandler clientHandler(ByteBufAllocator alloc, Upstream upstream, ClusterConfig cluster) {
-        SslContext ctx = cluster.tlsOptions().caFile().map(this::caContext).orElse(systemTrust);
+        SslContext ctx = clientContext(cluster);
         String name = cluster.tlsOptions().serverName().orElse(upstream.socketAddress().getHostString());
         SslHandler handler = ctx.newHandler(alloc, name, upstream.socketAddress().getPort());
         SSLEngine engine = handler.engine();
