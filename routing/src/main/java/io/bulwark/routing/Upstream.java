@@ -352,6 +352,8 @@ public final class Upstream {
         if (status >= 500) {
             failures.increment();
             recovery.onFailure();
+        } else {
+            recovery.onSuccess();
         }
         recordLatency(latencyNanos);
         OutcomeListener listener = outcomeListener;

@@ -91,6 +91,9 @@ class MetricsFormatTest {
                      routes = [ { name = main, match { path-prefix = "/" }, cluster = app } ]
                      """.formatted(up.address()))) {
             proxy.get("/x");
+            // The request is counted as its exchange completes, just after the client has its response.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+                    proxy.admin("/metrics").body().contains("# HELP bulwark_requests_seconds "));
             String body = proxy.admin("/metrics").body();
             Map<String, String> help = new HashMap<>();
             for (String line : body.split("\n")) {

@@ -72,6 +72,18 @@ public final class RecoveryTracker {
     }
 
     /**
+     * A request to the upstream succeeded. While it is serving, a success ends the current run of
+     * failures: an episode's first failure is the start of the run that led to it being taken out,
+     * not a failure long before (say, one at start-up) that successes have since answered. One
+     * volatile read on the common path.
+     */
+    public void onSuccess() {
+        if (pendingFirstFailure.get() != null && phase == Phase.SERVING) {
+            pendingFirstFailure.set(null);
+        }
+    }
+
+    /**
      * An active health check of the upstream failed: a failure like {@link #onFailure()}, and while the
      * upstream is out it also restarts the wait for the first passing check.
      */

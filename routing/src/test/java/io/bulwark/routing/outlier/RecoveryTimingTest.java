@@ -111,6 +111,24 @@ class RecoveryTimingTest {
     }
 
     @Test
+    void anOldFailureAnsweredBySuccessesIsNotTheEpisodesFirstFailure() {
+        f.build();
+        Upstream u = f.host(1);
+        respond(u, 500, 1); // a blip, say at start-up
+        advance(2);
+        respond(u, 200, 3); // answered by successes within the same interval
+        advance(3);
+        long start = f.clock.currentTimeMillis();
+
+        respond(u, 500, 5); // the run of failures that ejects it
+
+        assertThat(u.recovery().timeline().current()).hasValueSatisfying(e -> {
+            assertThat(e.firstFailure()).isEqualTo(Instant.ofEpochMilli(start));
+            assertThat(e.timeToDetectMs()).isZero();
+        });
+    }
+
+    @Test
     void anOldBlipIsForgottenAfterAQuietInterval() {
         f.build();
         Upstream u = f.host(1);
