@@ -6,24 +6,27 @@ import io.bulwark.routing.EventSink;
 import io.bulwark.routing.Upstream;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 
 /**
  * Runs the active health checks of one cluster's upstreams. Each upstream has its own loop: check,
  * wait for the result (at most {@code timeout}), feed it to the upstream's {@link HealthCheckState},
  * then schedule the next check {@code interval} &plusmn; jitter after that result, so checks of one
- * upstream never overlap and a slow upstream is not checked more often. The first check of an
- * upstream runs after a random part of the jitter window (at once with zero jitter), so a large
- * cluster's checks do not all start in the same instant.
+ * upstream never overlap and a slow upstream is not checked more often. The first checks of the
+ * upstreams are spread evenly over one interval (plus a random part of the jitter window), so a
+ * large cluster is checked at a steady rate rather than in bursts; the jitter keeps them spread.
  *
  * <p>The scheduler does no I/O and owns no thread: the {@link Prober} does the HTTP and the
  * {@link DelayScheduler} (an event loop in the proxy, a manual one in tests) runs the timers. A probe
@@ -86,7 +89,9 @@ public final class HealthCheckScheduler implements AutoCloseable {
     /**
      * Checks exactly {@code upstreams} from now on: starts checking new ones, stops checking those no
      * longer listed (a check of theirs in flight is ignored when it reports). Call it with the
-     * cluster's upstreams at start and after every DNS change.
+     * cluster's upstreams at start and after every DNS change. The first checks of the upstreams
+     * this call adds are spread evenly over one interval (the k-th of n after {@code k/n} of it, plus
+     * jitter), so a large cluster is checked at a steady rate, never in a burst.
      */
     public synchronized void update(Collection<? extends Upstream> upstreams) {
         if (closed) {
@@ -99,14 +104,21 @@ public final class HealthCheckScheduler implements AutoCloseable {
                 return false;
             }
             e.getValue().stop();
+            prober.release(e.getKey());
             return true;
         });
-        for (Upstream u : wanted) {
+        List<Checker> added = new ArrayList<>();
+        for (Upstream u : upstreams) {
             if (!checkers.containsKey(u)) {
                 Checker checker = new Checker(new HealthCheckState(u, config, clock, events, listener));
                 checkers.put(u, checker);
-                checker.scheduleNext(Math.round(Math.abs(jitterFraction()) * maxJitterNanos));
+                added.add(checker);
             }
+        }
+        int n = added.size();
+        for (int k = 0; k < n; k++) {
+            long spread = (long) ((double) intervalNanos * k / n);
+            added.get(k).scheduleNext(spread + Math.round(Math.abs(jitterFraction()) * maxJitterNanos));
         }
     }
 
@@ -116,11 +128,14 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return checker == null ? Optional.empty() : Optional.of(checker.state);
     }
 
-    /** Stops every check; results still in flight are ignored. */
+    /** Stops every check; results still in flight are ignored, and the prober lets go of every upstream. */
     @Override
     public synchronized void close() {
         closed = true;
-        checkers.values().forEach(Checker::stop);
+        checkers.forEach((upstream, checker) -> {
+            checker.stop();
+            prober.release(upstream);
+        });
         checkers.clear();
     }
 
@@ -133,13 +148,21 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return Math.max(-1, Math.min(1, jitter.getAsDouble()));
     }
 
-    /** The check loop of one upstream. */
-    private final class Checker {
+    /**
+     * The check loop of one upstream. Everything a check needs is built once here: the timer tasks
+     * are fields, and a check in flight is only a round number, so checking allocates nothing but
+     * what the timers themselves take.
+     */
+    private final class Checker implements Consumer<ProbeResult> {
 
         final HealthCheckState state;
+        private final Runnable check = this::check;
+        private final Runnable timeout = this::onTimeout;
         private volatile boolean stopped;
         /** The timer in force: the next check, or the running check's timeout. */
         private volatile DelayScheduler.Cancellable timer;
+        /** Odd while a check is in flight; the report that moves it on to even wins, any other is late. */
+        private final AtomicLong round = new AtomicLong();
 
         Checker(HealthCheckState state) {
             this.state = state;
@@ -147,7 +170,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
 
         void scheduleNext(long delayNanos) {
             if (!stopped) {
-                timer = timers.schedule(this::check, delayNanos);
+                timer = timers.schedule(check, delayNanos);
             }
         }
 
@@ -163,36 +186,47 @@ public final class HealthCheckScheduler implements AutoCloseable {
             if (stopped) {
                 return;
             }
-            Round round = new Round();
+            long started = round.incrementAndGet();
             // Armed before the probe starts, so even a probe that answers synchronously finds it to cancel.
-            round.timeout = timers.schedule(() -> round.finish(ProbeResult.timeout()), timeoutNanos);
-            timer = round.timeout;
+            DelayScheduler.Cancellable t = timers.schedule(timeout, timeoutNanos);
+            timer = t;
             try {
-                prober.probe(state.upstream(), config.path(), config.timeout(), round::finish);
+                prober.probe(state.upstream(), config.path(), config.timeout(), this);
             } catch (RuntimeException e) {
-                round.finish(ProbeResult.error(String.valueOf(e.getMessage())));
+                finish(started, ProbeResult.error(String.valueOf(e.getMessage())), t);
             }
         }
 
-        /** One check: the first of the probe's report and the timeout wins. */
-        private final class Round {
-            private final AtomicBoolean done = new AtomicBoolean();
-            volatile DelayScheduler.Cancellable timeout;
-
-            void finish(ProbeResult result) {
-                if (!done.compareAndSet(false, true)) {
-                    return;
-                }
-                DelayScheduler.Cancellable t = timeout;
-                if (t != null) {
-                    t.cancel();
-                }
-                if (stopped) {
-                    return;
-                }
-                state.onResult(result);
-                scheduleNext(nextDelayNanos());
+        /** The prober's report of the check in flight (a report of an earlier, timed-out one is ignored). */
+        @Override
+        public void accept(ProbeResult result) {
+            long r = round.get();
+            if ((r & 1) == 1) {
+                finish(r, result, timer);
             }
+        }
+
+        private void onTimeout() {
+            long r = round.get();
+            if ((r & 1) == 1 && finish(r, ProbeResult.timeout(), null)) {
+                prober.timedOut(state.upstream());
+            }
+        }
+
+        /** Records {@code result} if round {@code r} is still the one in flight; true if it was. */
+        private boolean finish(long r, ProbeResult result, DelayScheduler.Cancellable timeoutTimer) {
+            if (!round.compareAndSet(r, r + 1)) {
+                return false;
+            }
+            if (timeoutTimer != null) {
+                timeoutTimer.cancel();
+            }
+            if (stopped) {
+                return true;
+            }
+            state.onResult(result);
+            scheduleNext(nextDelayNanos());
+            return true;
         }
     }
 }
