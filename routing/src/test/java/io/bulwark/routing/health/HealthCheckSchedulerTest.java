@@ -171,6 +171,19 @@ class HealthCheckSchedulerTest {
     }
 
     @Test
+    void checksStartOnAGridOfAHundredthOfTheIntervalSoManyShareOneWakeUp() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = scheduler(0.37, Duration.ofMillis(500)); // shifts of 185 ms
+        assertThat(scheduler.tickNanos()).isEqualTo(Duration.ofMillis(50).toNanos());
+
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(20));
+
+        // 0.185 -> 0.2; then 5.185 after that -> 5.4; 10.585 -> 10.6; 15.785 -> 15.8
+        assertThat(prober.times(a, start)).containsExactly(0.2, 5.4, 10.6, 15.8);
+    }
+
+    @Test
     void aTimedOutCheckIsHandedBackToTheProberAndARemovedUpstreamReleased() {
         List<Upstream> timedOut = new ArrayList<>();
         List<Upstream> released = new ArrayList<>();
