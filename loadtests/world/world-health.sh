@@ -33,7 +33,7 @@ for _ in $(seq 600); do curl -sf "http://127.0.0.1:$BWA/ready" >/dev/null 2>&1 &
 t_ready=$(date +%s.%N)
 rss() { awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$PID/status"; }
 echo "ready after $(awk -v a="$t_start" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }') s, RSS $(rss) MiB"
-sleep 10 # JIT warm-up and the first checks of every upstream
+sleep "${WORLD_WARMUP:-20}" # JIT warm-up and the first checks of every upstream
 : > "$WORK/health.log.mark"; lines0=$(wc -l < "$WORK/health.log")
 c0=$(ticks $PID); w0=$(date +%s.%N)
 sleep "$SECS"

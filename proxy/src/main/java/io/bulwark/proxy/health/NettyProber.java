@@ -17,13 +17,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseDecoder;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -34,7 +30,8 @@ import java.util.function.Consumer;
 /**
  * Active HTTP health checks over Netty, on one event loop, over one kept-alive connection per
  * upstream (as Envoy's {@code reuse_connection}): a check writes {@code GET <path>} on the upstream's
- * connection and reports the status once the whole response is read. A new connection is made only
+ * connection and reports the status once the whole response is read (by a
+ * {@link HealthResponseParser}, which frames it without allocating). A new connection is made only
  * when there is none, the last one was closed (by either side, or by a {@code Connection: close}
  * response) or a check on it failed or timed out; so a check costs one write and one read, not a
  * connect, a handshake and a close. The request bytes are built once per upstream.
@@ -126,16 +123,15 @@ public final class NettyProber implements Prober {
 
         private final Upstream upstream;
         private final String path;
-        /** {@code GET path}, built once; written as a duplicate so the bytes are never consumed. */
+        /** {@code GET path}, built once off-heap (written without a copy); a duplicate each time, so never consumed. */
         private final ByteBuf request;
+        private final HealthResponseParser parser = new HealthResponseParser();
         private Channel channel;
         private Consumer<ProbeResult> pending;
         /** The check in flight was written on a connection an earlier check used. */
         private boolean onReusedConnection;
         /** Some of the answer to the check in flight has arrived. */
         private boolean answering;
-        private int status;
-        private boolean keepAlive;
         private int connectTimeoutMillis;
 
         Probe(Upstream upstream, String path) {
@@ -143,8 +139,9 @@ public final class NettyProber implements Prober {
             this.path = path;
             String head = "GET " + path + " HTTP/1.1\r\nHost: " + upstream.address() + "\r\nUser-Agent: " + USER_AGENT
                     + "\r\n\r\n";
+            byte[] bytes = head.getBytes(StandardCharsets.ISO_8859_1);
             this.request = Unpooled.unreleasableBuffer(
-                    Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1)));
+                    Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
         }
 
         void start(Consumer<ProbeResult> done, int timeoutMillis) {
@@ -153,6 +150,7 @@ public final class NettyProber implements Prober {
             }
             pending = done;
             answering = false;
+            parser.reset();
             connectTimeoutMillis = timeoutMillis;
             if (channel != null && channel.isActive()) {
                 onReusedConnection = true;
@@ -175,7 +173,7 @@ public final class NettyProber implements Prober {
                             if (cluster.tls()) {
                                 ch.pipeline().addLast(tls.clientHandler(ch.alloc(), upstream, cluster));
                             }
-                            ch.pipeline().addLast(new HttpResponseDecoder()).addLast(Probe.this);
+                            ch.pipeline().addLast(Probe.this);
                         }
                     });
             ChannelFuture connecting = b.connect(upstream.socketAddress());
@@ -211,24 +209,20 @@ public final class NettyProber implements Prober {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
-                if (ctx.channel() != channel) {
+                if (ctx.channel() != channel || !(msg instanceof ByteBuf in)) {
                     return;
                 }
-                if (msg instanceof HttpObject http && http.decoderResult().isFailure()) {
-                    complete(ProbeResult.error("malformed response"), false);
+                if (pending == null) {
+                    closeChannel(); // bytes nobody asked for: the connection is out of step
                     return;
                 }
-                if (msg instanceof HttpResponse response) {
-                    answering = true;
-                    status = response.status().code();
-                    keepAlive = HttpUtil.isKeepAlive(response);
-                }
-                if (msg instanceof LastHttpContent && answering) {
-                    if (status < 200) {
-                        answering = false; // a 1xx interim answer: the real one follows
-                        return;
-                    }
-                    complete(ProbeResult.response(status), keepAlive);
+                answering = true;
+                int read = parser.feed(in);
+                if (read == HealthResponseParser.DONE) {
+                    // Bytes after the response would be out of step with the next check: do not keep.
+                    complete(ProbeResult.response(parser.status()), parser.keepAlive() && !in.isReadable());
+                } else if (read == HealthResponseParser.FAILED) {
+                    complete(ProbeResult.error(parser.failure()), false);
                 }
             } finally {
                 ReferenceCountUtil.release(msg);
@@ -243,6 +237,11 @@ public final class NettyProber implements Prober {
             channel = null;
             if (pending == null) {
                 return; // an idle kept connection closed: the next check connects again
+            }
+            if (parser.untilClose()) {
+                parser.closed();
+                complete(ProbeResult.response(parser.status()), false); // a body that ends with the connection
+                return;
             }
             if (onReusedConnection && !answering) {
                 connect(); // an idle close racing our request; the check decides on a fresh connection
