@@ -171,7 +171,7 @@ class HealthCheckSchedulerTest {
     }
 
     @Test
-    void checksStartOnAGridOfAHundredthOfTheIntervalSoManyShareOneWakeUp() {
+    void checksStartOnAGridOfFiftyMillisecondsSoManyShareOneWakeUp() {
         prober.answer(a, ProbeResult.response(200));
         HealthCheckScheduler scheduler = scheduler(0.37, Duration.ofMillis(500)); // shifts of 185 ms
         assertThat(scheduler.tickNanos()).isEqualTo(Duration.ofMillis(50).toNanos());
@@ -181,6 +181,17 @@ class HealthCheckSchedulerTest {
 
         // 0.185 -> 0.2; then 5.185 after that -> 5.4; 10.585 -> 10.6; 15.785 -> 15.8
         assertThat(prober.times(a, start)).containsExactly(0.2, 5.4, 10.6, 15.8);
+    }
+
+    @Test
+    void theGridIsFiftyMillisecondsOrATwentiethOfAShorterInterval() {
+        for (long[] intervalAndTick : new long[][] {{5_000, 50}, {1_000, 50}, {200, 10}, {10, 1}}) {
+            HealthCheckConfig config = new HealthCheckConfig("/health", Duration.ofMillis(intervalAndTick[0]),
+                    Duration.ofMillis(5), 3, 2);
+            HealthCheckScheduler s = new HealthCheckScheduler(config, prober, timers, clock, events::add,
+                    HealthCheckListener.NONE);
+            assertThat(s.tickNanos()).isEqualTo(Duration.ofMillis(intervalAndTick[1]).toNanos());
+        }
     }
 
     @Test
