@@ -63,6 +63,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
     /** Where the grid of check times starts: the scheduler's creation. */
     private final long originNanos;
     private final Map<Upstream, Checker> checkers = new ConcurrentHashMap<>();
+    private final Wheel wheel;
     private volatile boolean closed;
 
     /** With the default jitter: a uniformly random shift of up to 10% of the interval. */
@@ -92,6 +93,8 @@ public final class HealthCheckScheduler implements AutoCloseable {
         this.timeoutNanos = config.timeout().toNanos();
         this.tickNanos = Math.max(MIN_TICK_NANOS, Math.min(MAX_TICK_NANOS, intervalNanos / MIN_TICKS_PER_INTERVAL));
         this.originNanos = clock.nanoTime();
+        long furthest = Math.max(intervalNanos + maxJitterNanos, timeoutNanos);
+        this.wheel = new Wheel((int) Math.min(Integer.MAX_VALUE - 8, furthest / tickNanos + 3));
     }
 
     public HealthCheckConfig config() {
@@ -150,6 +153,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
             prober.release(upstream);
         });
         checkers.clear();
+        wheel.clear();
     }
 
     /**
@@ -163,12 +167,10 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return tickNanos;
     }
 
-    /** The delay from now to the first grid point at or after {@code delayNanos} from now. */
-    private long onGrid(long delayNanos) {
-        long now = clock.nanoTime();
-        long due = now + delayNanos - originNanos;
-        long aligned = Math.floorDiv(due + tickNanos - 1, tickNanos) * tickNanos;
-        return Math.max(0, aligned + originNanos - now);
+    /** The grid point nearest to {@code delayNanos} from now ({@code up}: the first at or after it). */
+    private long tickAfter(long delayNanos, boolean up) {
+        long due = clock.nanoTime() + delayNanos - originNanos;
+        return Math.floorDiv(due + (up ? tickNanos - 1 : tickNanos / 2), tickNanos);
     }
 
     /** The wait from one result to the next check: interval &plusmn; jitter, never negative. */
@@ -181,18 +183,148 @@ public final class HealthCheckScheduler implements AutoCloseable {
     }
 
     /**
-     * The check loop of one upstream. Everything a check needs is built once here: the timer tasks
-     * are fields, and a check in flight is only a round number, so checking allocates nothing but
-     * what the timers themselves take.
+     * The grid points with something due: a ring of buckets of checkers, and one timer for the
+     * nearest non-empty bucket. A checker is put in the bucket of its next check and, while a check
+     * runs, in the bucket of its deadline; an entry whose time has since moved (the check answered,
+     * the upstream was removed) is skipped when its bucket comes round, so nothing is ever searched
+     * for or cancelled. Starting 50 checks is one timer and a walk of one bucket, not 50 timers in
+     * the event loop's queue plus 50 timeouts to cancel. Guarded by the scheduler's lock; checks run
+     * outside it.
+     */
+    private final class Wheel implements Runnable {
+        private final Bucket[] buckets;
+        /** The first grid point not yet handled. */
+        private long next = Long.MIN_VALUE;
+        private long armedTick = Long.MAX_VALUE;
+        private DelayScheduler.Cancellable armed;
+        /** What one firing hands out, reused. */
+        private final Bucket firing = new Bucket();
+        private final Bucket later = new Bucket();
+
+        Wheel(int size) {
+            buckets = new Bucket[Math.max(4, size)];
+            for (int i = 0; i < buckets.length; i++) {
+                buckets[i] = new Bucket();
+            }
+        }
+
+        /** Files {@code checker} under grid point {@code tick} (the next one still to come, if that is past). */
+        void add(Checker checker, long tick) {
+            synchronized (HealthCheckScheduler.this) {
+                if (closed) {
+                    return;
+                }
+                if (next == Long.MIN_VALUE) {
+                    next = tickAfter(0, false);
+                }
+                file(checker, tick);
+            }
+        }
+
+        /**
+         * Under the lock. A time beyond the ring (never, with the ring sized for the longest wait) is
+         * filed in the ring's last bucket and filed again from there.
+         */
+        private void file(Checker checker, long tick) {
+            long at = Math.min(Math.max(tick, next), next + buckets.length - 1);
+            buckets[(int) Math.floorMod(at, buckets.length)].add(checker, tick);
+            if (at < armedTick) {
+                if (armed != null) {
+                    armed.cancel();
+                }
+                armedTick = at;
+                armed = timers.schedule(this, Math.max(0, originNanos + at * tickNanos - clock.nanoTime()));
+            }
+        }
+
+        /** The timer: hands out every entry due by now, then arms for the nearest bucket still filled. */
+        @Override
+        public void run() {
+            synchronized (HealthCheckScheduler.this) {
+                armed = null;
+                armedTick = Long.MAX_VALUE;
+                if (closed) {
+                    return;
+                }
+                long now = tickAfter(0, false);
+                long last = Math.min(now, next + buckets.length - 1);
+                for (long t = next; t <= last; t++) {
+                    Bucket bucket = buckets[(int) Math.floorMod(t, buckets.length)];
+                    for (int i = 0; i < bucket.size; i++) {
+                        (bucket.ticks[i] > now ? later : firing).add(bucket.checkers[i], bucket.ticks[i]);
+                    }
+                    bucket.clear();
+                }
+                next = last + 1;
+                for (int i = 0; i < later.size; i++) {
+                    file(later.checkers[i], later.ticks[i]);
+                }
+                later.clear();
+                for (long t = next; t < next + buckets.length && armed == null; t++) {
+                    if (buckets[(int) Math.floorMod(t, buckets.length)].size > 0) {
+                        file0Arm(t);
+                    }
+                }
+            }
+            try {
+                for (int i = 0; i < firing.size; i++) {
+                    firing.checkers[i].onTick(firing.ticks[i]);
+                }
+            } finally {
+                firing.clear();
+            }
+        }
+
+        private void file0Arm(long tick) {
+            armedTick = tick;
+            armed = timers.schedule(this, Math.max(0, originNanos + tick * tickNanos - clock.nanoTime()));
+        }
+
+        void clear() {
+            if (armed != null) {
+                armed.cancel();
+                armed = null;
+            }
+            armedTick = Long.MAX_VALUE;
+            for (Bucket bucket : buckets) {
+                bucket.clear();
+            }
+        }
+    }
+
+    /** Checkers and the grid point each was filed for; arrays that grow and are reused. */
+    private static final class Bucket {
+        Checker[] checkers = new Checker[8];
+        long[] ticks = new long[8];
+        int size;
+
+        void add(Checker checker, long tick) {
+            if (size == checkers.length) {
+                checkers = java.util.Arrays.copyOf(checkers, size * 2);
+                ticks = java.util.Arrays.copyOf(ticks, size * 2);
+            }
+            checkers[size] = checker;
+            ticks[size++] = tick;
+        }
+
+        void clear() {
+            java.util.Arrays.fill(checkers, 0, size, null);
+            size = 0;
+        }
+    }
+
+    /**
+     * The check loop of one upstream. Everything a check needs is built once: its times are grid
+     * points in the {@link Wheel}, and a check in flight is only a round number, so checking an
+     * upstream allocates nothing of its own.
      */
     private final class Checker implements Consumer<ProbeResult> {
 
         final HealthCheckState state;
-        private final Runnable check = this::check;
-        private final Runnable timeout = this::onTimeout;
         private volatile boolean stopped;
-        /** The timer in force: the next check, or the running check's timeout. */
-        private volatile DelayScheduler.Cancellable timer;
+        /** The grid point of the next check, and of the deadline of the check in flight; -1: none. */
+        private volatile long checkAt = -1;
+        private volatile long deadlineAt = -1;
         /** Odd while a check is in flight; the report that moves it on to even wins, any other is late. */
         private final AtomicLong round = new AtomicLong();
 
@@ -200,32 +332,44 @@ public final class HealthCheckScheduler implements AutoCloseable {
             this.state = state;
         }
 
+        /** The next check, at the grid point nearest {@code delayNanos} from now. */
         void scheduleNext(long delayNanos) {
             if (!stopped) {
-                timer = timers.schedule(check, onGrid(delayNanos));
+                long tick = tickAfter(delayNanos, false);
+                checkAt = tick;
+                wheel.add(this, tick);
             }
         }
 
         void stop() {
             stopped = true;
-            DelayScheduler.Cancellable t = timer;
-            if (t != null) {
-                t.cancel();
+        }
+
+        /** Grid point {@code tick} came: the next check, or the deadline of the one in flight, if still due then. */
+        void onTick(long tick) {
+            if (stopped) {
+                return;
+            }
+            if (deadlineAt == tick) {
+                deadlineAt = -1;
+                onTimeout();
+            }
+            if (checkAt == tick) {
+                checkAt = -1;
+                check();
             }
         }
 
         private void check() {
-            if (stopped) {
-                return;
-            }
             long started = round.incrementAndGet();
-            // Armed before the probe starts, so even a probe that answers synchronously finds it to cancel.
-            DelayScheduler.Cancellable t = timers.schedule(timeout, onGrid(timeoutNanos));
-            timer = t;
+            // Filed before the probe starts, so even a probe that answers synchronously finds it.
+            long deadline = tickAfter(timeoutNanos, true);
+            deadlineAt = deadline;
+            wheel.add(this, deadline);
             try {
                 prober.probe(state.upstream(), config.path(), config.timeout(), this);
             } catch (RuntimeException e) {
-                finish(started, ProbeResult.error(String.valueOf(e.getMessage())), t);
+                finish(started, ProbeResult.error(String.valueOf(e.getMessage())));
             }
         }
 
@@ -234,25 +378,23 @@ public final class HealthCheckScheduler implements AutoCloseable {
         public void accept(ProbeResult result) {
             long r = round.get();
             if ((r & 1) == 1) {
-                finish(r, result, timer);
+                finish(r, result);
             }
         }
 
         private void onTimeout() {
             long r = round.get();
-            if ((r & 1) == 1 && finish(r, ProbeResult.timeout(), null)) {
+            if ((r & 1) == 1 && finish(r, ProbeResult.timeout())) {
                 prober.timedOut(state.upstream());
             }
         }
 
         /** Records {@code result} if round {@code r} is still the one in flight; true if it was. */
-        private boolean finish(long r, ProbeResult result, DelayScheduler.Cancellable timeoutTimer) {
+        private boolean finish(long r, ProbeResult result) {
             if (!round.compareAndSet(r, r + 1)) {
                 return false;
             }
-            if (timeoutTimer != null) {
-                timeoutTimer.cancel();
-            }
+            deadlineAt = -1; // its wheel entry is now stale
             if (stopped) {
                 return true;
             }
