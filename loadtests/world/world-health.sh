@@ -53,6 +53,10 @@ awk -v n="$N" -v secs="$SECS" -v dt=$((c1 - c0)) -v hz="$hz" -v wall="$(awk -v a
     printf "idle: checks per upstream min %d max %d over %d s (upstreams seen %d of %d), nginx connections used %d\n", min, max, secs, seen, n, nconn
   }' "$WORK/window.log"
 echo "RSS after idle: $(rss) MiB"
+for path in /api/v1/clusters /metrics; do # the admin API's listing of the big cluster, and the scrape
+  for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$BWA$path"; done |
+    sort -n | awk -v p="$path" 'NR == 3 { printf "admin %s: median %.1f ms of 5, %d KB\n", p, $1 * 1000, $2 / 1024 }'
+done
 "${PIN_LOAD[@]}" wrk -t1 -c32 -d5s "http://127.0.0.1:$BW/" >/dev/null
 c0=$(ticks $PID)
 out=$("${PIN_LOAD[@]}" wrk -t1 -c32 -d"${SECS}s" "http://127.0.0.1:$BW/")

@@ -24,6 +24,10 @@ public final class RandomLoadBalancer implements LoadBalancer {
     private double[] cumulative;
     private boolean equalWeights;
     private int lastPositive;
+    /** Weight classes of the indexed snapshot; null with more than 16 distinct weights. */
+    private double[] classWeights;
+    private int[] classCounts;
+    private int[] classOf;
 
     public RandomLoadBalancer() {
         this(ThreadLocalRandomGenerator.INSTANCE);
@@ -37,15 +41,18 @@ public final class RandomLoadBalancer implements LoadBalancer {
     @Override
     public Upstream choose(HostSet hostSet, RequestView request, Set<Upstream> avoid) {
         List<Upstream> usable = hostSet.usable();
+        if (usable != indexed) {
+            index(usable);
+        }
         if (avoid == null || avoid.isEmpty()) {
-            if (usable != indexed) {
-                index(usable);
-            }
             if (cumulative != null) {
                 return pickIndexed(usable);
             }
         }
         Candidates c = candidates.select(usable, avoid);
+        if (cumulative != null && classWeights != null && c.byPosition()) {
+            return pickAvoiding(usable, c);
+        }
         int m = c.size();
         if (m <= 1) {
             return m == 0 ? null : c.get(0);
@@ -106,12 +113,80 @@ public final class RandomLoadBalancer implements LoadBalancer {
     }
 
     /**
+     * The scan's draw over the candidates when a few hosts are avoided: the same equal-weights test
+     * (by weight class counts less the avoided), the same total less the avoided weights, and the
+     * first position whose running sum less the avoided weights before it is above the point.
+     */
+    private Upstream pickAvoiding(List<Upstream> usable, Candidates c) {
+        int m = c.size();
+        if (m <= 1) {
+            return m == 0 ? null : c.get(0);
+        }
+        int[] remaining = classCounts.clone();
+        double total = cumulative[usable.size() - 1];
+        for (int k = 0; k < c.skippedCount(); k++) {
+            int at = c.skipped(k);
+            remaining[classOf[at]]--;
+            total -= weightAt(at);
+        }
+        int classesLeft = 0;
+        for (int count : remaining) {
+            classesLeft += count > 0 ? 1 : 0;
+        }
+        if (classesLeft <= 1 || total <= 0) {
+            return c.get(random.nextInt(m));
+        }
+        double point = random.nextDouble() * total;
+        int low = 0;
+        int high = usable.size() - 1;
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if (point < sumLessSkipped(c, mid)) {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        if (point < sumLessSkipped(c, low)) {
+            return usable.get(low);
+        }
+        for (int i = usable.size() - 1; i >= 0; i--) { // rounding at the very top: the last positive candidate
+            if (weightAt(i) > 0 && !isSkipped(c, i)) {
+                return usable.get(i);
+            }
+        }
+        return c.get(m - 1);
+    }
+
+    private double sumLessSkipped(Candidates c, int position) {
+        double sum = cumulative[position];
+        for (int k = 0; k < c.skippedCount() && c.skipped(k) <= position; k++) {
+            sum -= weightAt(c.skipped(k));
+        }
+        return sum;
+    }
+
+    private static boolean isSkipped(Candidates c, int position) {
+        for (int k = 0; k < c.skippedCount(); k++) {
+            if (c.skipped(k) == position) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private double weightAt(int position) {
+        return position == 0 ? cumulative[0] : cumulative[position] - cumulative[position - 1];
+    }
+
+    /**
      * Prepares binary-search picks for {@code usable} when its weights hold still (no host ramping up
      * under slow start, which only a new snapshot starts or ends); otherwise every pick scans.
      */
     private void index(List<Upstream> usable) {
         indexed = usable;
         cumulative = null;
+        classWeights = null;
         int m = usable.size();
         double[] sums = new double[m];
         double sum = 0;
@@ -134,5 +209,34 @@ public final class RandomLoadBalancer implements LoadBalancer {
         cumulative = sums;
         equalWeights = equal;
         lastPositive = positive;
+        classify(usable);
+    }
+
+    /** Weight classes (at most 16) and their sizes, for the equal-weights test of a pick that avoids hosts. */
+    private void classify(List<Upstream> usable) {
+        int m = usable.size();
+        double[] distinct = new double[16];
+        int[] counts = new int[16];
+        int[] of = new int[m];
+        int classes = 0;
+        for (int i = 0; i < m; i++) {
+            double w = Candidates.weight(usable.get(i));
+            int k = 0;
+            while (k < classes && distinct[k] != w) {
+                k++;
+            }
+            if (k == classes) {
+                if (classes == distinct.length) {
+                    classWeights = null;
+                    return;
+                }
+                distinct[classes++] = w;
+            }
+            of[i] = k;
+            counts[k]++;
+        }
+        classWeights = java.util.Arrays.copyOf(distinct, classes);
+        classCounts = java.util.Arrays.copyOf(counts, classes);
+        classOf = of;
     }
 }

@@ -5,7 +5,6 @@ import io.bulwark.routing.RequestView;
 import io.bulwark.routing.Upstream;
 
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -284,27 +283,45 @@ public final class RoundRobinLoadBalancer implements LoadBalancer {
         start = startOffset % n;
         lazy = false;
         weights = steadyWeights(usable);
-        if (weights != null) {
-            Map<Double, Integer> byWeight = new LinkedHashMap<>();
-            groupOf = new int[n];
-            for (int i = 0; i < n; i++) {
-                groupOf[i] = weights[i] > 0 ? byWeight.computeIfAbsent(weights[i], w -> byWeight.size()) : -1;
-            }
-            if (byWeight.size() > MAX_GROUPS) {
-                weights = null;
-            } else {
-                groups = new Group[byWeight.size()];
-                int[] sizes = new int[groups.length];
-                for (int g : groupOf) {
-                    if (g >= 0) {
-                        sizes[g]++;
-                    }
-                }
-                byWeight.forEach((w, g) -> groups[g] = new Group(w, sizes[g]));
-                value = new double[n];
-                heapIndex = new int[n];
-            }
+        if (weights != null && !group(n)) {
+            weights = null;
         }
+    }
+
+    /** Sorts the hosts into groups by weight (no boxing: a short list of distinct weights); false past {@link #MAX_GROUPS}. */
+    private boolean group(int n) {
+        double[] distinct = new double[MAX_GROUPS];
+        int[] sizes = new int[MAX_GROUPS];
+        int count = 0;
+        if (groupOf.length != n) {
+            groupOf = new int[n];
+            value = new double[n];
+            heapIndex = new int[n];
+        }
+        for (int i = 0; i < n; i++) {
+            double w = weights[i];
+            if (w <= 0) {
+                groupOf[i] = -1;
+                continue;
+            }
+            int g = 0;
+            while (g < count && distinct[g] != w) {
+                g++;
+            }
+            if (g == count) {
+                if (count == MAX_GROUPS) {
+                    return false;
+                }
+                distinct[count++] = w;
+            }
+            groupOf[i] = g;
+            sizes[g]++;
+        }
+        groups = new Group[count];
+        for (int g = 0; g < count; g++) {
+            groups[g] = new Group(distinct[g], sizes[g]);
+        }
+        return true;
     }
 
     /**

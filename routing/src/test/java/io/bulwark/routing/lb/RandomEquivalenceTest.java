@@ -14,7 +14,10 @@ import java.util.random.RandomGenerator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Weighted random by binary search draws exactly what the scan over the weights drew (the reference here). */
+/**
+ * Weighted random by binary search, and the power-of-two-choices balancers, draw exactly what the
+ * scan over the (avoid-filtered) candidates drew — the reference here — with and without avoided hosts.
+ */
 class RandomEquivalenceTest {
 
     private final TestHosts hosts = new TestHosts();
@@ -51,6 +54,33 @@ class RandomEquivalenceTest {
         return last;
     }
 
+    /** The candidates as the filtering walk made them: the usable less the avoided, unless that leaves none. */
+    private static List<Upstream> candidates(List<Upstream> usable, Set<Upstream> avoid) {
+        List<Upstream> kept = usable.stream().filter(u -> !avoid.contains(u)).toList();
+        return kept.isEmpty() ? usable : kept;
+    }
+
+    private static Set<Upstream> randomAvoid(Random random, List<Upstream> usable) {
+        Set<Upstream> avoid = new java.util.HashSet<>();
+        for (int k = random.nextInt(3); k >= 0; k--) {
+            avoid.add(usable.get(random.nextInt(usable.size())));
+        }
+        return avoid;
+    }
+
+    private static Upstream twoChoices(List<Upstream> c, RandomGenerator random) {
+        int m = c.size();
+        if (m <= 1) {
+            return m == 0 ? null : c.get(0);
+        }
+        int first = random.nextInt(m);
+        int second = random.nextInt(m - 1);
+        if (second >= first) {
+            second++;
+        }
+        return LeastRequestLoadBalancer.lessLoaded(c.get(first), c.get(second));
+    }
+
     @Test
     void drawsWhatTheScanDraws() {
         Random shape = new Random(14);
@@ -65,9 +95,16 @@ class RandomEquivalenceTest {
             HostSet set = new HostSet(usable, usable, false);
             RandomLoadBalancer balancer = new RandomLoadBalancer(new Random(trial));
             Random reference = new Random(trial);
+            LeastRequestLoadBalancer leastRequest = new LeastRequestLoadBalancer(new Random(trial));
+            Random leastReference = new Random(trial);
             for (int pick = 0; pick < 2_000; pick++) {
-                assertThat(balancer.choose(set, TestRequest.get("/"), Set.of()))
-                        .as("trial %d pick %d", trial, pick).isSameAs(scan(usable, reference));
+                Set<Upstream> avoid = pick % 3 == 0 ? Set.of() : randomAvoid(shape, usable);
+                List<Upstream> candidates = candidates(usable, avoid);
+                assertThat(balancer.choose(set, TestRequest.get("/"), avoid))
+                        .as("random: trial %d pick %d", trial, pick).isSameAs(scan(candidates, reference));
+                assertThat(leastRequest.choose(set, TestRequest.get("/"), avoid))
+                        .as("least-request: trial %d pick %d", trial, pick)
+                        .isSameAs(twoChoices(candidates, leastReference));
             }
         }
     }
