@@ -16,9 +16,9 @@ import java.util.TreeMap;
  *
  * <h2>The structure</h2>
  * Routes are grouped by host condition: any host, each exact host (a hash map), each
- * {@code *.suffix} (a short list of distinct suffixes). Each group has a path index: a character
- * trie of its path-prefix routes (walking the request path down the trie visits exactly the
- * routes whose prefix the path starts with), a hash map of its path-exact routes, and the list of
+ * {@code *.suffix} (a short list of distinct suffixes). Each group has a path index: a
+ * path-compressed character trie of its path-prefix routes (walking the request path down the trie
+ * visits exactly the routes whose prefix the path starts with), a hash map of its path-exact routes, and the list of
  * its path-regex routes. Every list holds route positions in ascending order.
  *
  * <h2>First match wins, exactly</h2>
@@ -121,9 +121,18 @@ final class RouteIndex {
         /** The lowest position below {@code best} whose route matches, or {@code best}. */
         int best(CompiledRoute[] routes, RequestView request, String path, int best) {
             Node node = prefixes;
-            for (int i = 0; node != null; i++) {
+            int i = 0;
+            while (true) {
                 best = first(node.routes, routes, request, best);
-                node = i < path.length() ? node.child(path.charAt(i)) : null;
+                if (i >= path.length()) {
+                    break;
+                }
+                int edge = node.edge(path.charAt(i));
+                if (edge < 0 || !path.startsWith(node.labels[edge], i)) {
+                    break; // no longer prefix of this path (a label has no routes inside it)
+                }
+                i += node.labels[edge].length();
+                node = node.children[edge];
             }
             if (!exact.isEmpty()) {
                 int[] exactRoutes = exact.get(path);
@@ -146,30 +155,37 @@ final class RouteIndex {
             return best;
         }
 
-        /** One trie node: the prefix routes ending here, and the children by next character. */
+        /**
+         * One node of the prefix trie, path-compressed: the prefix routes ending here, and the edges
+         * to the children, each labelled with the characters down to the next node that has routes
+         * or branches ({@code keys} holds each label's first character, sorted).
+         */
         private static final class Node {
             final int[] routes;
             final char[] keys;
+            final String[] labels;
             final Node[] children;
 
-            Node(int[] routes, char[] keys, Node[] children) {
+            Node(int[] routes, char[] keys, String[] labels, Node[] children) {
                 this.routes = routes;
                 this.keys = keys;
+                this.labels = labels;
                 this.children = children;
             }
 
-            Node child(char c) {
+            /** The edge whose label starts with {@code c}, or -1. */
+            int edge(char c) {
                 char[] k = keys;
                 if (k.length <= 8) {
                     for (int i = 0; i < k.length; i++) {
                         if (k[i] == c) {
-                            return children[i];
+                            return i;
                         }
                     }
-                    return null;
+                    return -1;
                 }
                 int at = Arrays.binarySearch(k, c);
-                return at >= 0 ? children[at] : null;
+                return at >= 0 ? at : -1;
             }
         }
 
@@ -204,24 +220,39 @@ final class RouteIndex {
                 return positions.isEmpty() ? NO_ROUTES : positions.stream().mapToInt(Integer::intValue).toArray();
             }
 
-            /** Freezes children before parents, without recursion: a prefix may be thousands of characters long. */
+            /**
+             * Freezes the trie, children before parents and without recursion (a prefix may be
+             * thousands of characters long), collapsing each chain of nodes that neither end a route
+             * nor branch into one edge label.
+             */
             private static Node freeze(MutableNode root) {
                 List<MutableNode> order = new ArrayList<>();
                 order.add(root);
                 for (int i = 0; i < order.size(); i++) {
-                    order.addAll(order.get(i).children.values());
+                    MutableNode m = order.get(i);
+                    for (Map.Entry<Character, MutableNode> e : m.children.entrySet()) {
+                        StringBuilder label = new StringBuilder().append(e.getKey().charValue());
+                        MutableNode target = e.getValue();
+                        while (target.routes.isEmpty() && target.children.size() == 1) {
+                            Map.Entry<Character, MutableNode> only = target.children.firstEntry();
+                            label.append(only.getKey().charValue());
+                            target = only.getValue();
+                        }
+                        m.labels.add(label.toString());
+                        m.targets.add(target);
+                        order.add(target);
+                    }
                 }
                 for (int i = order.size() - 1; i >= 0; i--) {
                     MutableNode m = order.get(i);
-                    char[] keys = new char[m.children.size()];
-                    Node[] children = new Node[keys.length];
-                    int k = 0;
-                    for (Map.Entry<Character, MutableNode> e : m.children.entrySet()) {
-                        keys[k] = e.getKey();
-                        children[k] = e.getValue().frozen;
-                        k++;
+                    int n = m.labels.size();
+                    char[] keys = new char[n];
+                    Node[] children = new Node[n];
+                    for (int k = 0; k < n; k++) {
+                        keys[k] = m.labels.get(k).charAt(0);
+                        children[k] = m.targets.get(k).frozen;
                     }
-                    m.frozen = new Node(toArray(m.routes), keys, children);
+                    m.frozen = new Node(toArray(m.routes), keys, m.labels.toArray(new String[0]), children);
                 }
                 return root.frozen;
             }
@@ -229,6 +260,8 @@ final class RouteIndex {
             private static final class MutableNode {
                 final List<Integer> routes = new ArrayList<>(1);
                 final TreeMap<Character, MutableNode> children = new TreeMap<>();
+                final List<String> labels = new ArrayList<>();
+                final List<MutableNode> targets = new ArrayList<>();
                 Node frozen;
             }
         }
