@@ -59,3 +59,5 @@ echo "one route:      median $(med "$WORK/one" 1) req/s, $(med "$WORK/one" 2) us
 echo "first of $N: median $(med "$WORK/first" 1) req/s, $(med "$WORK/first" 2) us/req"
 echo "last of $N:  median $(med "$WORK/last" 1) req/s, $(med "$WORK/last" 2) us/req"
 echo "last/one req/s ratio, per round: $(tr '\n' ' ' < "$WORK/ratio") median $(med "$WORK/ratio" 1)"
+echo "last/one ratio of the medians: req/s $(awk -v a="$(med "$WORK/last" 1)" -v b="$(med "$WORK/one" 1)" 'BEGIN { printf "%.2f", a / b }'),\
+ CPU us/req $(awk -v a="$(med "$WORK/last" 2)" -v b="$(med "$WORK/one" 2)" 'BEGIN { printf "%.2f", a / b }')"
