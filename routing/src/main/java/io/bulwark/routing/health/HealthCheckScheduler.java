@@ -29,9 +29,11 @@ import java.util.function.DoubleSupplier;
  * large cluster is checked at a steady rate rather than in bursts; the jitter keeps them spread.
  *
  * <p>The scheduler does no I/O and owns no thread: the {@link Prober} does the HTTP and the
- * {@link DelayScheduler} (an event loop in the proxy, a manual one in tests) runs the timers. A probe
- * that has not reported within {@code timeout} counts as a {@link ProbeResult#timeout()}, and its
- * late report is ignored; exactly one result per check is recorded, whichever comes first.
+ * {@link DelayScheduler} (an event loop in the proxy, a manual one in tests) runs one timer at a
+ * time. Checks and their deadlines fall on a grid of 50 ms (see {@link #tickNanos()}) and wait in a
+ * timing wheel, so a grid point with fifty checks due is one wake-up. A probe that has not reported
+ * within {@code timeout} counts as a {@link ProbeResult#timeout()}, and its late report is ignored;
+ * exactly one result per check is recorded, whichever comes first.
  *
  * <p>{@link #update} follows the cluster's upstream list (DNS adds and removes); {@link #close()}
  * stops everything. A reloaded {@code health-check} block needs a new scheduler: close the old one,
