@@ -7,7 +7,7 @@
 # Prints, for the idle phase: the proxy's CPU as a share of one core, its CPU per health check
 # (CPU time / checks nginx logged in the window), how many checks each upstream got (min and max
 # per upstream: every upstream must be checked every interval), the connections those checks used,
-# time from start to ready and RSS. Then, under wrk -c32 load over the same cluster: req/s and
+# time from start to ready and RSS (the idle window starts after WORLD_WARMUP=60 s). Then, under wrk -c32 load over the same cluster: req/s and
 # proxy CPU us/request. Proxy pinned to core 1 and nginx + wrk to core 0 when there are two cores.
 # Needs nginx, wrk, python3. Ports FIRST..FIRST+n-1 (WORLD_PORT_BASE, default 20000).
 set -euo pipefail
@@ -33,7 +33,7 @@ for _ in $(seq 600); do curl -sf "http://127.0.0.1:$BWA/ready" >/dev/null 2>&1 &
 t_ready=$(date +%s.%N)
 rss() { awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$PID/status"; }
 echo "ready after $(awk -v a="$t_start" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }') s, RSS $(rss) MiB"
-sleep "${WORLD_WARMUP:-20}" # JIT warm-up and the first checks of every upstream
+sleep "${WORLD_WARMUP:-60}" # JIT warm-up and the first checks of every upstream: idle is a steady state
 : > "$WORK/health.log.mark"; lines0=$(wc -l < "$WORK/health.log")
 c0=$(ticks $PID); w0=$(date +%s.%N)
 sleep "$SECS"
