@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -26,8 +27,40 @@ import java.util.function.Function;
  */
 final class ConfigReader {
 
-    /** One value and the full path it was found at; {@code value} is null when the key is absent. */
-    record Slot(String path, ConfigValue value) {
+    /**
+     * One value and the full path it was found at; {@code value} is null when the key is absent. The
+     * path text is only built when asked for (a problem names it): a config of thousands of routes
+     * reads hundreds of thousands of values, nearly all of them fine.
+     */
+    static final class Slot {
+        private final Slot parent;
+        private final String key;
+        private final int index;
+        private final ConfigValue value;
+        private String path;
+
+        Slot(String path, ConfigValue value) {
+            this(null, null, -1, value);
+            this.path = path;
+        }
+
+        private Slot(Slot parent, String key, int index, ConfigValue value) {
+            this.parent = parent;
+            this.key = key;
+            this.index = index;
+            this.value = value;
+        }
+
+        String path() {
+            if (path == null) {
+                path = key != null ? parent.path() + "." + quoteKey(key) : parent.path() + "[" + index + "]";
+            }
+            return path;
+        }
+
+        ConfigValue value() {
+            return value;
+        }
 
         boolean isPresent() {
             return value != null && value.valueType() != ConfigValueType.NULL;
@@ -37,14 +70,23 @@ final class ConfigReader {
     static final String DURATION_EXAMPLE = "like 250ms or 5s";
 
     private static final ConfigObject EMPTY = ConfigValueFactory.fromMap(Map.of());
+    /** Parsed durations and sizes by their text (see {@link #parsedScalar}); bounded, shared by every load. */
+    private static final int SCALAR_CACHE_LIMIT = 1024;
+    private static final Map<String, Optional<Duration>> DURATIONS = new ConcurrentHashMap<>();
+    private static final Map<String, Optional<Long>> SIZES = new ConcurrentHashMap<>();
     private static final String SCRATCH_KEY = "v";
 
-    private final String path;
+    /** Where this object is; its path is built lazily, as every slot's. */
+    private final Slot self;
     private final ConfigObject object;
     private final Problems problems;
 
     ConfigReader(String path, ConfigObject object, Problems problems) {
-        this.path = path;
+        this(new Slot(path, object), object, problems);
+    }
+
+    private ConfigReader(Slot self, ConfigObject object, Problems problems) {
+        this.self = self;
         this.object = object;
         this.problems = problems;
     }
@@ -58,7 +100,7 @@ final class ConfigReader {
     }
 
     String path() {
-        return path;
+        return self.path();
     }
 
     Problems problems() {
@@ -66,16 +108,30 @@ final class ConfigReader {
     }
 
     String pathOf(String key) {
-        return path + "." + quoteKey(key);
+        return path() + "." + quoteKey(key);
     }
 
     /** A key as it has to be written in a path: bare when it is a plain word, quoted otherwise. */
     static String quoteKey(String key) {
-        return key.matches("[A-Za-z0-9_-]+") ? key : ConfigUtil.quoteString(key);
+        return isBareKey(key) ? key : ConfigUtil.quoteString(key);
+    }
+
+    /** {@code [A-Za-z0-9_-]+}, without a regex: every key of every route passes through here. */
+    private static boolean isBareKey(String key) {
+        if (key.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     ConfigReader withDefaults(ConfigObject defaults) {
-        return new ConfigReader(path, object.withFallback(defaults), problems);
+        return new ConfigReader(self, object.withFallback(defaults), problems);
     }
 
     void problem(String key, String message) {
@@ -83,7 +139,7 @@ final class ConfigReader {
     }
 
     void problemHere(String message) {
-        problems.add(path, message);
+        problems.add(path(), message);
     }
 
     void problemAt(Slot slot, String message) {
@@ -91,7 +147,7 @@ final class ConfigReader {
     }
 
     Slot slot(String key) {
-        return new Slot(pathOf(key), object.get(key));
+        return new Slot(self, key, -1, object.get(key));
     }
 
     boolean has(String key) {
@@ -139,7 +195,7 @@ final class ConfigReader {
             problemAt(slot, render(slot.value()) + " (expected: an object { ... })");
             return detached(slot.path());
         }
-        return new ConfigReader(slot.path(), (ConfigObject) slot.value(), problems);
+        return new ConfigReader(slot, (ConfigObject) slot.value(), problems);
     }
 
     /** The elements of the list at {@code key}, each with its {@code [i]} path; absent = empty. */
@@ -155,7 +211,7 @@ final class ConfigReader {
         List<Slot> items = new ArrayList<>();
         List<?> values = (List<?>) slot.value();
         for (int i = 0; i < values.size(); i++) {
-            items.add(new Slot(slot.path() + "[" + i + "]", (ConfigValue) values.get(i)));
+            items.add(new Slot(slot, null, i, (ConfigValue) values.get(i)));
         }
         return items;
     }
@@ -198,6 +254,9 @@ final class ConfigReader {
         Slot slot = slot(key);
         if (!requirePresent(slot, "true or false")) {
             return false;
+        }
+        if (slot.value().valueType() == ConfigValueType.BOOLEAN) {
+            return (Boolean) slot.value().unwrapped();
         }
         try {
             return slot.value().atKey(SCRATCH_KEY).getBoolean(SCRATCH_KEY);
@@ -263,10 +322,8 @@ final class ConfigReader {
             problemAt(slot, render(slot.value()) + " has no unit (write " + n + "s or " + n + "ms)");
             return Duration.ZERO;
         }
-        Duration d;
-        try {
-            d = slot.value().atKey(SCRATCH_KEY).getDuration(SCRATCH_KEY);
-        } catch (ConfigException e) {
+        Duration d = parsedScalar(slot, DURATIONS, v -> v.atKey(SCRATCH_KEY).getDuration(SCRATCH_KEY));
+        if (d == null) {
             problemAt(slot, render(slot.value()) + " (expected: " + expected + ")");
             return Duration.ZERO;
         }
@@ -281,13 +338,12 @@ final class ConfigReader {
         if (!requirePresent(slot, expected)) {
             return min;
         }
-        long n;
-        try {
-            n = slot.value().atKey(SCRATCH_KEY).getBytes(SCRATCH_KEY);
-        } catch (ConfigException e) {
+        Long parsed = parsedScalar(slot, SIZES, v -> v.atKey(SCRATCH_KEY).getBytes(SCRATCH_KEY));
+        if (parsed == null) {
             problemAt(slot, render(slot.value()) + " (expected: " + expected + ")");
             return min;
         }
+        long n = parsed;
         if (n < min || n > max) {
             problemAt(slot, render(slot.value()) + " (expected: " + expected + ")");
             return min;
@@ -304,6 +360,9 @@ final class ConfigReader {
         if (type == ConfigValueType.LIST || type == ConfigValueType.OBJECT) {
             problemAt(slot, render(slot.value()) + " (expected: " + expected + ")");
             return Optional.empty();
+        }
+        if (type == ConfigValueType.STRING) {
+            return Optional.of((String) slot.value().unwrapped()); // what getString returns, without a scratch Config
         }
         return Optional.of(slot.value().atKey(SCRATCH_KEY).getString(SCRATCH_KEY));
     }
@@ -337,6 +396,35 @@ final class ConfigReader {
             problemAt(slot, render(slot.value()) + " (" + e.getMessage() + ")");
             return Optional.empty();
         }
+    }
+
+    /**
+     * Durations and sizes parsed by Typesafe Config, remembered by their text: a config of thousands
+     * of routes repeats the same few ("15s", "25ms", "64KiB"), and parsing one through a scratch
+     * {@code Config} costs far more than the lookup. Only string values are remembered (a bare number
+     * means something else per unit); null when the value does not parse.
+     */
+    private static <T> T parsedScalar(Slot slot, Map<String, Optional<T>> cache, Function<ConfigValue, T> parse) {
+        ConfigValue value = slot.value();
+        if (value.valueType() != ConfigValueType.STRING) {
+            try {
+                return parse.apply(value);
+            } catch (ConfigException e) {
+                return null;
+            }
+        }
+        Optional<T> known = cache.get((String) value.unwrapped());
+        if (known == null) {
+            try {
+                known = Optional.of(parse.apply(value));
+            } catch (ConfigException e) {
+                known = Optional.empty();
+            }
+            if (cache.size() < SCALAR_CACHE_LIMIT) {
+                cache.put((String) value.unwrapped(), known);
+            }
+        }
+        return known.orElse(null);
     }
 
     private boolean requirePresent(Slot slot, String expected) {

@@ -1,5 +1,6 @@
 package io.bulwark.config;
 
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ final class RouteConfigParser {
         }
         List<RouteConfig> routes = new ArrayList<>();
         Map<String, String> namesSeen = new HashMap<>();
+        FromDefaults fromDefaults = new FromDefaults(defaults);
         for (int i = 0; i < items.size(); i++) {
             ConfigReader.Slot item = items.get(i);
             if (!item.isPresent() || item.value().valueType() != ConfigValueType.OBJECT) {
@@ -47,21 +49,21 @@ final class RouteConfigParser {
                 continue;
             }
             ConfigReader route = bulwark.asObject(item).withDefaults(defaults.route());
-            routes.add(parse(i, route, clusterNames, namesSeen, defaults));
+            routes.add(parse(i, route, clusterNames, namesSeen, defaults, fromDefaults));
         }
         return routes;
     }
 
-    private static RouteConfig parse(
-            int index, ConfigReader r, List<String> clusterNames, Map<String, String> namesSeen, ReferenceDefaults defaults) {
+    private static RouteConfig parse(int index, ConfigReader r, List<String> clusterNames, Map<String, String> namesSeen,
+                                     ReferenceDefaults defaults, FromDefaults fromDefaults) {
         r.rejectUnknownKeys(ROUTE_KEYS);
         String name = name(index, r, namesSeen);
         RouteMatch match = RouteMatchParser.parse(r.optionalObject("match"));
         List<RouteConfig.WeightedCluster> targets = targets(r, clusterNames, defaults);
         Optional<String> prefixRewrite = prefixRewrite(r, match);
-        RouteConfig.HeaderRewrite requestHeaders = headerRewrite(r.object("request-headers"));
+        RouteConfig.HeaderRewrite requestHeaders = fromDefaults.requestHeaders(r);
         Duration timeout = r.positiveDuration("timeout");
-        RetryConfig retry = RoutePolicyParser.retry(r.object("retry"));
+        RetryConfig retry = fromDefaults.retry(r);
         Optional<RateLimitConfig> rateLimit = r.optionalObject("rate-limit")
                 .map(rl -> RoutePolicyParser.rateLimit(rl.withDefaults(defaults.rateLimit())));
         FaultConfig fault = r.optionalObject("fault")
@@ -70,6 +72,43 @@ final class RouteConfigParser {
         Optional<HedgeConfig> hedge = r.optionalObject("hedge").map(RoutePolicyParser::hedge);
         return new RouteConfig(name, match, targets, prefixRewrite, requestHeaders, timeout, retry, rateLimit, fault,
                 hedge);
+    }
+
+    /**
+     * The retry and request-headers blocks of the routes that leave them at their defaults: the
+     * merged route then holds the very default object, which is read once, not once per route (a
+     * config of thousands of routes mostly relies on the defaults).
+     */
+    private static final class FromDefaults {
+        private final ConfigValue retryDefault;
+        private final ConfigValue headersDefault;
+        private RetryConfig retry;
+        private RouteConfig.HeaderRewrite headers;
+
+        FromDefaults(ReferenceDefaults defaults) {
+            this.retryDefault = defaults.route().get("retry");
+            this.headersDefault = defaults.route().get("request-headers");
+        }
+
+        RetryConfig retry(ConfigReader r) {
+            if (r.slot("retry").value() != retryDefault) {
+                return RoutePolicyParser.retry(r.object("retry"));
+            }
+            if (retry == null) {
+                retry = RoutePolicyParser.retry(r.object("retry"));
+            }
+            return retry;
+        }
+
+        RouteConfig.HeaderRewrite requestHeaders(ConfigReader r) {
+            if (r.slot("request-headers").value() != headersDefault) {
+                return headerRewrite(r.object("request-headers"));
+            }
+            if (headers == null) {
+                headers = headerRewrite(r.object("request-headers"));
+            }
+            return headers;
+        }
     }
 
     private static String name(int index, ConfigReader r, Map<String, String> namesSeen) {

@@ -10,6 +10,7 @@ import io.bulwark.admin.ProxyControl;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import io.bulwark.config.BulwarkConfig;
@@ -157,10 +158,14 @@ public final class Bulwark implements AutoCloseable {
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
         this.healthChecks = new HealthChecks(workers, transport, Clock.SYSTEM, sink, tls);
         healthChecks.sync(snapshot.get().clusters().values());
+        UpstreamLists seen = new UpstreamLists();
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();
-            healthChecks.sync(snapshot.get().clusters().values());
-            trackMeters(); // DNS and reloads change the upstreams
+            Snapshot current = snapshot.get();
+            if (seen.changed(current)) { // DNS and reloads change the upstreams; otherwise nothing to redo
+                healthChecks.sync(current.clusters().values());
+                trackMeters();
+            }
         }, 100, 100, TimeUnit.MILLISECONDS);
         long rotation = TlsContexts.SESSION_TIMEOUT.toSeconds();
         background.scheduleAtFixedRate(tls::rotateTicketKeys, rotation, rotation, TimeUnit.SECONDS);
@@ -175,6 +180,36 @@ public final class Bulwark implements AutoCloseable {
         Snapshot current = snapshot.get();
         resilienceMetrics.track(current.clusters().values());
         resilienceMetrics.trackBreakers(current.clusters().values().stream().map(Cluster::breaker).toList());
+    }
+
+    /**
+     * Notices when the snapshot or some cluster's upstream list was replaced since the last look, so
+     * the work that follows the upstreams (health-check loops, meters), which is proportional to the
+     * number of upstreams, runs when they change and not ten times a second regardless.
+     */
+    private static final class UpstreamLists {
+        private Snapshot snapshot;
+        private final List<List<Upstream>> lists = new ArrayList<>();
+
+        boolean changed(Snapshot current) {
+            boolean changed = current != snapshot;
+            int i = 0;
+            for (Cluster c : current.clusters().values()) {
+                List<Upstream> list = c.upstreams();
+                if (i < lists.size()) {
+                    changed |= lists.get(i) != list;
+                    lists.set(i, list);
+                } else {
+                    changed = true;
+                    lists.add(list);
+                }
+                i++;
+            }
+            changed |= i != lists.size();
+            lists.subList(i, lists.size()).clear();
+            snapshot = current;
+            return changed;
+        }
     }
 
     /** The admin API's view of this proxy. */

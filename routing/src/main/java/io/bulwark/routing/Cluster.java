@@ -50,6 +50,7 @@ public final class Cluster {
     private ClusterLimits limits;
     private final ThreadLocal<LoadBalancer> loadBalancers;
     private volatile List<Upstream> upstreams = List.of();
+    private volatile Map<String, Upstream> byAddress = Map.of();
     private volatile HostSet hostSet = HostSet.EMPTY;
     private final Object refreshLock = new Object();
     /** What each endpoint resolved to last time; only touched under {@link #resolve}'s lock. */
@@ -196,13 +197,9 @@ public final class Cluster {
         return loadBalancers.get();
     }
 
+    /** The upstream named {@code address}, or null; a map lookup, as the admin API asks by address. */
     public Upstream upstream(String address) {
-        for (Upstream u : upstreams) {
-            if (u.address().equals(address)) {
-                return u;
-            }
-        }
-        return null;
+        return byAddress.get(address);
     }
 
     /** True if some endpoint is a hostname that needs re-resolving every {@code dns-refresh}. */
@@ -220,7 +217,8 @@ public final class Cluster {
         for (Upstream u : upstreams) {
             previous.put(u.address(), u);
         }
-        List<Upstream> next = new ArrayList<>();
+        // Insertion-ordered and keyed by address, so a cluster of thousands of endpoints resolves in O(n).
+        Map<String, Upstream> next = new LinkedHashMap<>();
         Map<EndpointConfig, List<Upstream>> nextByEndpoint = new LinkedHashMap<>();
         for (EndpointConfig endpoint : config.endpoints()) {
             List<Upstream> fromEndpoint = nextByEndpoint.computeIfAbsent(endpoint, e -> new ArrayList<>());
@@ -232,8 +230,7 @@ public final class Cluster {
             } catch (UnknownHostException e) {
                 // Keep exactly what this endpoint resolved to last time, once each.
                 for (Upstream u : upstreamsByEndpoint.getOrDefault(endpoint, List.of())) {
-                    if (!next.contains(u)) {
-                        next.add(u);
+                    if (next.putIfAbsent(u.address(), u) == null) {
                         fromEndpoint.add(u);
                     }
                 }
@@ -246,24 +243,24 @@ public final class Cluster {
                         : formatAddress(address) + ":" + endpoint.port();
                 Upstream existing = previous.get(name);
                 if (existing != null) {
-                    if (!next.contains(existing)) {
-                        next.add(existing);
+                    if (next.putIfAbsent(name, existing) == null) {
                         fromEndpoint.add(existing);
                     }
-                } else if (next.stream().noneMatch(u -> u.address().equals(name))) {
+                } else if (!next.containsKey(name)) {
                     Upstream created = new Upstream(config.name(), name, socket, endpoint.weight(), config.slowStart(),
                             clock, this::refresh);
                     created.setEventSink(events);
                     if (resolvedOnce) {
                         created.startSlowStart(); // a host joining a running cluster ramps up like a returning one
                     }
-                    next.add(created);
+                    next.put(name, created);
                     fromEndpoint.add(created);
                 }
             }
         }
         upstreamsByEndpoint = nextByEndpoint;
-        upstreams = List.copyOf(next);
+        byAddress = Map.copyOf(next);
+        upstreams = List.copyOf(next.values());
         outlierDetector.setHosts(upstreams);
         resolvedOnce = true;
         refresh();

@@ -142,6 +142,31 @@ final class CompiledRoute implements Route {
         return List.of(clusters);
     }
 
+    /** How the path is compared; a route without a path condition is a {@code PREFIX} of {@code ""}. */
+    RouteMatch.PathMatch.Kind pathKind() {
+        return pathKind;
+    }
+
+    /** The prefix or exact path compared ({@code ""} for every path), or the regex. */
+    String pathValue() {
+        return pathValue;
+    }
+
+    /** True when the route takes any host ({@code host} absent or {@code "*"}). */
+    boolean anyHost() {
+        return anyHost;
+    }
+
+    /** The lower-case exact host the route takes, or null. */
+    String exactHost() {
+        return exactHost;
+    }
+
+    /** The lower-case {@code .suffix} of a {@code *.suffix} host, or null. */
+    String hostSuffix() {
+        return hostSuffix;
+    }
+
     /** True when every condition of the route holds for {@code request}. */
     boolean matches(RequestView request) {
         return hostMatches(request.host())

@@ -1,5 +1,6 @@
 package io.bulwark.routing;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -28,13 +29,23 @@ public record HostSet(List<Upstream> all, List<Upstream> usable, boolean panic) 
      * operator's intent, not a failure, and must not tip the cluster into panic.
      */
     public static HostSet of(List<Upstream> all, double panicThreshold) {
-        List<Upstream> eligible = all.stream().filter(Upstream::eligible).toList();
-        List<Upstream> notDrained = all.stream().filter(u -> u.admin() == Upstream.AdminState.ACTIVE).toList();
-        boolean panic = !notDrained.isEmpty() && panicThreshold > 0
-                && eligible.size() * 100.0 / notDrained.size() < panicThreshold;
-        if (panic) {
-            return new HostSet(all, notDrained, true);
+        // One pass, and each list copied once: the cluster rebuilds this on every flip of any upstream.
+        int n = all.size();
+        Upstream[] eligible = new Upstream[n];
+        Upstream[] notDrained = new Upstream[n];
+        int e = 0;
+        int a = 0;
+        for (int i = 0; i < n; i++) {
+            Upstream u = all.get(i);
+            if (u.eligible()) {
+                eligible[e++] = u;
+            }
+            if (u.admin() == Upstream.AdminState.ACTIVE) {
+                notDrained[a++] = u;
+            }
         }
-        return new HostSet(all, eligible, false);
+        boolean panic = a > 0 && panicThreshold > 0 && e * 100.0 / a < panicThreshold;
+        List<Upstream> usable = panic ? List.of(Arrays.copyOf(notDrained, a)) : List.of(Arrays.copyOf(eligible, e));
+        return new HostSet(all, usable, panic);
     }
 }

@@ -2,6 +2,7 @@ package io.bulwark.routing;
 
 import io.bulwark.config.RouteConfig;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -9,15 +10,25 @@ import java.util.Map;
  * The routes of one config, compiled once at load (regexes compiled, hosts split into exact and
  * wildcard suffix) and matched in order: the first route whose every condition holds wins.
  * Immutable; a reload compiles a new table. See {@link CompiledRoute} for the match and rewrite rules.
+ *
+ * <p>Matching does not scan the table: a {@link RouteIndex} built at compile time finds the routes
+ * the request's host and path can match, so the cost does not grow with the number of routes.
  */
 public final class RouteTable {
 
     private final CompiledRoute[] routes;
     private final List<Route> view;
+    private final Map<String, CompiledRoute> byName;
+    private final RouteIndex index;
 
     private RouteTable(CompiledRoute[] routes) {
         this.routes = routes;
         this.view = List.of(routes);
+        this.byName = new HashMap<>(routes.length * 2);
+        for (CompiledRoute route : routes) {
+            byName.putIfAbsent(route.name(), route); // the first of a name, as a scan would find
+        }
+        this.index = new RouteIndex(routes);
     }
 
     /**
@@ -48,22 +59,13 @@ public final class RouteTable {
 
     /** The route named {@code name}, or null. */
     public Route route(String name) {
-        for (CompiledRoute route : routes) {
-            if (route.name().equals(name)) {
-                return route;
-            }
-        }
-        return null;
+        return byName.get(name);
     }
 
     /** The first matching route, or null (the proxy answers 404 no_route). Allocation-free. */
     public Route match(RequestView request) {
-        for (CompiledRoute route : routes) {
-            if (route.matches(request)) {
-                return route;
-            }
-        }
-        return null;
+        int position = index.match(request);
+        return position < 0 ? null : routes[position];
     }
 
     /** Every route, in match order. */

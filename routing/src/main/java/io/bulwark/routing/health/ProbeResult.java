@@ -15,14 +15,25 @@ public record ProbeResult(Outcome outcome, int status, String detail) {
         detail = detail == null ? "" : detail;
     }
 
+    /** Results of every status a check can get, built once: a thousand checks a second allocate none. */
+    private static final ProbeResult[] RESPONSES = new ProbeResult[600];
+    private static final ProbeResult TIMEOUT = new ProbeResult(Outcome.TIMEOUT, 0, "");
+
+    static {
+        for (int status = 100; status < RESPONSES.length; status++) {
+            RESPONSES[status] = new ProbeResult(Outcome.RESPONSE, status, "");
+        }
+    }
+
     /** The upstream answered {@code status}. */
     public static ProbeResult response(int status) {
-        return new ProbeResult(Outcome.RESPONSE, status, "");
+        return status >= 100 && status < RESPONSES.length ? RESPONSES[status]
+                : new ProbeResult(Outcome.RESPONSE, status, "");
     }
 
     /** No complete response within the check's timeout. */
     public static ProbeResult timeout() {
-        return new ProbeResult(Outcome.TIMEOUT, 0, "");
+        return TIMEOUT;
     }
 
     /** The connection could not be made. */

@@ -7,7 +7,7 @@ import java.util.function.Consumer;
 
 /**
  * Sends one health check to an upstream; the proxy implements it with Netty ({@code GET path}
- * on a fresh connection, honouring the cluster's TLS setting).
+ * over a kept-alive connection per upstream, honouring the cluster's TLS setting).
  */
 @FunctionalInterface
 public interface Prober {
@@ -20,4 +20,16 @@ public interface Prober {
      * {@link ProbeResult#timeout()}.
      */
     void probe(Upstream upstream, String path, Duration timeout, Consumer<ProbeResult> done);
+
+    /**
+     * The check of {@code upstream} in flight ran out of time and has been counted as a timeout: the
+     * prober drops it and frees what it holds for it (a connection with a request outstanding cannot
+     * be reused), so the next check starts clean. Called on the scheduler's timer.
+     */
+    default void timedOut(Upstream upstream) {
+    }
+
+    /** {@code upstream} is no longer checked (removed, or the scheduler closed): free what is kept for it. */
+    default void release(Upstream upstream) {
+    }
 }

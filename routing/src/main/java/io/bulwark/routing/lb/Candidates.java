@@ -2,14 +2,18 @@ package io.bulwark.routing.lb;
 
 import io.bulwark.routing.Upstream;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The hosts a balancer may pick from for one try: the usable ones not in {@code avoid}, or every
  * usable one when {@code avoid} covers them all (a retry then goes back to a tried host rather than
  * nowhere). Each balancer owns one and reuses it for every pick, so selecting never allocates once
- * its buffer has grown to the cluster's size; with nothing to avoid it is just a view of the list.
+ * its buffers have grown; with nothing to avoid it is just a view of the list, and with a few hosts
+ * to avoid it is the list less their positions (found through an identity index built once per
+ * snapshot), so a retry's pick costs what the avoided hosts cost, not a walk of the cluster.
  */
 final class Candidates {
 
@@ -17,13 +21,43 @@ final class Candidates {
     private Upstream[] filtered = new Upstream[8];
     private boolean isFiltered;
     private int size;
+    /** Positions in {@link #indexed} by identity, so a retry's few avoided hosts are found without a walk. */
+    private List<Upstream> indexed;
+    private final Map<Upstream, Integer> positions = new IdentityHashMap<>();
+    private boolean distinct;
+    /** The avoided hosts' positions, ascending, while {@link #byPosition} is in use; reused. */
+    private int[] skipped = new int[4];
+    private int skippedCount;
+    private boolean byPosition;
 
     /** Selects the candidates for one try; returns this for chaining. */
     Candidates select(List<Upstream> usable, Set<Upstream> avoid) {
         this.usable = usable;
         this.isFiltered = false;
+        this.byPosition = false;
         this.size = usable.size();
         if (avoid == null || avoid.isEmpty() || size == 0) {
+            return this;
+        }
+        if (index(usable)) {
+            // A few avoided hosts in a large set: the k-th candidate is found past the avoided positions.
+            int count = 0;
+            if (skipped.length < avoid.size()) {
+                skipped = new int[avoid.size()];
+            }
+            for (Upstream u : avoid) {
+                Integer at = positions.get(u);
+                if (at != null) {
+                    skipped[count++] = at;
+                }
+            }
+            if (count > 0 && count < size) {
+                java.util.Arrays.sort(skipped, 0, count);
+                skippedCount = count;
+                byPosition = true;
+                isFiltered = true;
+                size -= count;
+            }
             return this;
         }
         if (filtered.length < size) {
@@ -43,11 +77,53 @@ final class Candidates {
         return this;
     }
 
+    /** Indexes {@code usable} by identity once per snapshot; false when a host is listed twice (a walk then). */
+    private boolean index(List<Upstream> usable) {
+        if (usable != indexed) {
+            indexed = usable;
+            positions.clear();
+            for (int i = 0; i < usable.size(); i++) {
+                positions.put(usable.get(i), i);
+            }
+            distinct = positions.size() == usable.size();
+        }
+        return distinct;
+    }
+
+    /** The position in the usable list of candidate {@code index}. */
+    int positionOf(int index) {
+        if (!byPosition) {
+            return index;
+        }
+        int at = index;
+        for (int k = 0; k < skippedCount && skipped[k] <= at; k++) {
+            at++;
+        }
+        return at;
+    }
+
+    /** True when the candidates are the usable list less a few avoided positions ({@link #positionOf}). */
+    boolean byPosition() {
+        return byPosition;
+    }
+
+    /** The avoided positions, ascending; valid while {@link #byPosition()}. */
+    int skippedCount() {
+        return skippedCount;
+    }
+
+    int skipped(int k) {
+        return skipped[k];
+    }
+
     int size() {
         return size;
     }
 
     Upstream get(int index) {
+        if (byPosition) {
+            return usable.get(positionOf(index));
+        }
         return isFiltered ? filtered[index] : usable.get(index);
     }
 
@@ -71,6 +147,23 @@ final class Candidates {
             second++;
         }
         return better.apply(get(first), get(second));
+    }
+
+    /** {@link #mustSkip(List, Set)} through the identity index: the cost of {@code avoid}, not of the list. */
+    boolean mustSkipIndexed(List<Upstream> usable, Set<Upstream> avoid) {
+        if (avoid == null || avoid.isEmpty()) {
+            return false;
+        }
+        if (!index(usable)) {
+            return mustSkip(usable, avoid);
+        }
+        int count = 0;
+        for (Upstream u : avoid) {
+            if (positions.containsKey(u)) {
+                count++;
+            }
+        }
+        return count > 0 && count < usable.size();
     }
 
     static boolean mustSkip(List<Upstream> usable, Set<Upstream> avoid) {

@@ -47,6 +47,7 @@ public final class RingHashLoadBalancer implements LoadBalancer {
     private final HashKey hashKey;
     private final RandomGenerator random;
     private final XxHash64 hasher = new XxHash64();
+    private final Candidates candidates = new Candidates();
 
     /** The usable list the ring was built for, and its hosts and weights then, to detect real changes. */
     private List<Upstream> ringFor = null;
@@ -78,7 +79,7 @@ public final class RingHashLoadBalancer implements LoadBalancer {
         String key = keyOf(request);
         long point = key == null || key.isEmpty() ? random.nextLong() : hasher.hash(key);
         int index = ceilingIndex(point);
-        if (!Candidates.mustSkip(usable, avoid)) {
+        if (!candidates.mustSkipIndexed(usable, avoid)) {
             return pointHosts[index];
         }
         for (int step = 0, n = pointHosts.length; step < n; step++) {

@@ -140,11 +140,90 @@ class HealthCheckSchedulerTest {
         HealthCheckScheduler scheduler = scheduler();
 
         scheduler.update(List.of(a, b));
-        timers.advance(Duration.ofSeconds(11));
+        timers.advance(Duration.ofSeconds(13));
 
         assertThat(a.health()).isEqualTo(Health.HEALTHY);
         assertThat(b.health()).isEqualTo(Health.UNHEALTHY);
-        assertThat(prober.times(b, start)).containsExactly(0.0, 5.0, 10.0);
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0, 10.0);
+        assertThat(prober.times(b, start)).containsExactly(2.5, 7.5, 12.5);
+    }
+
+    @Test
+    void theFirstChecksOfManyUpstreamsAreSpreadEvenlyOverOneInterval() {
+        List<Upstream> many = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            Upstream u = hosts.upstream("10.1." + (i / 250) + "." + (i % 250) + ":8080", 1);
+            prober.answer(u, ProbeResult.response(200));
+            many.add(u);
+        }
+        HealthCheckScheduler scheduler = scheduler();
+        scheduler.update(many);
+
+        timers.advance(Duration.ofMillis(9_999));
+
+        // Each 50 ms slice of the first two intervals starts 10 of the checks: a steady rate, no burst.
+        int[] perSlice = new int[200];
+        prober.probes.forEach(p -> perSlice[(int) ((p.atNanos() - start) / 50_000_000L)]++);
+        assertThat(perSlice).containsOnly(10);
+        for (Upstream u : many) {
+            assertThat(prober.times(u, start)).hasSize(2);
+        }
+    }
+
+    @Test
+    void checksStartOnAGridOfFiftyMillisecondsSoManyShareOneWakeUp() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = scheduler(0.37, Duration.ofMillis(500)); // shifts of 185 ms
+        assertThat(scheduler.tickNanos()).isEqualTo(Duration.ofMillis(50).toNanos());
+
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(20));
+
+        // 0.185 -> 0.2; then 5.185 after that -> 5.4; 10.585 -> 10.6; 15.785 -> 15.8
+        assertThat(prober.times(a, start)).containsExactly(0.2, 5.4, 10.6, 15.8);
+    }
+
+    @Test
+    void theGridIsFiftyMillisecondsOrATwentiethOfAShorterInterval() {
+        for (long[] intervalAndTick : new long[][] {{5_000, 50}, {1_000, 50}, {200, 10}, {10, 1}}) {
+            HealthCheckConfig config = new HealthCheckConfig("/health", Duration.ofMillis(intervalAndTick[0]),
+                    Duration.ofMillis(5), 3, 2);
+            HealthCheckScheduler s = new HealthCheckScheduler(config, prober, timers, clock, events::add,
+                    HealthCheckListener.NONE);
+            assertThat(s.tickNanos()).isEqualTo(Duration.ofMillis(intervalAndTick[1]).toNanos());
+        }
+    }
+
+    @Test
+    void aTimedOutCheckIsHandedBackToTheProberAndARemovedUpstreamReleased() {
+        List<Upstream> timedOut = new ArrayList<>();
+        List<Upstream> released = new ArrayList<>();
+        Prober holding = new Prober() {
+            @Override
+            public void probe(Upstream upstream, String path, Duration timeout,
+                              java.util.function.Consumer<ProbeResult> done) {
+            }
+
+            @Override
+            public void timedOut(Upstream upstream) {
+                timedOut.add(upstream);
+            }
+
+            @Override
+            public void release(Upstream upstream) {
+                released.add(upstream);
+            }
+        };
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(CONFIG, holding, timers, clock, events::add,
+                HealthCheckListener.NONE, () -> 0, Duration.ZERO);
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(1));
+        assertThat(timedOut).containsExactly(a);
+
+        scheduler.update(List.of(b));
+        assertThat(released).containsExactly(a);
+        scheduler.close();
+        assertThat(released).containsExactly(a, b);
     }
 
     @Test
