@@ -439,13 +439,31 @@ final class ConfigReader {
     private static Optional<BigDecimal> numberOf(ConfigValue value) {
         Object raw = value.unwrapped();
         if (value.valueType() == ConfigValueType.NUMBER || value.valueType() == ConfigValueType.STRING) {
+            String text = raw.toString().trim();
+            if (!mayBeNumber(text)) {
+                return Optional.empty(); // "15s": no exception thrown and caught for every duration of every route
+            }
             try {
-                return Optional.of(new BigDecimal(raw.toString().trim()));
+                return Optional.of(new BigDecimal(text));
             } catch (NumberFormatException e) {
                 return Optional.empty();
             }
         }
         return Optional.empty();
+    }
+
+    /** Only the characters a {@link BigDecimal} can be written with. */
+    private static boolean mayBeNumber(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** How a value is shown in a message: strings quoted, numbers as written, containers by kind. */

@@ -40,7 +40,16 @@ final class RouteMatchParser {
 
     /** A path as it may appear in a request line (a query is allowed, a fragment is not). */
     static boolean isRequestPath(String path) {
-        return path.startsWith("/") && path.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '#');
+        if (!path.startsWith("/")) {
+            return false;
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '#') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A path to compare the request path with: like a request path, but never with a query. */
@@ -49,7 +58,12 @@ final class RouteMatchParser {
     }
 
     private static RouteMatch.PathMatch path(ConfigReader m) {
-        List<String> present = PATH_KEYS.stream().filter(m::has).toList();
+        List<String> present = new ArrayList<>(1);
+        for (String key : PATH_KEYS) {
+            if (m.has(key)) {
+                present.add(key);
+            }
+        }
         if (present.size() > 1) {
             m.problemHere(String.join(" and ", present) + " are both set (expected: at most one of "
                     + String.join(", ", PATH_KEYS) + ")");

@@ -65,7 +65,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
     /** Where the grid of check times starts: the scheduler's creation. */
     private final long originNanos;
     private final Map<Upstream, Checker> checkers = new ConcurrentHashMap<>();
-    private final Wheel wheel;
+    private final TimingWheel wheel;
     private volatile boolean closed;
 
     /** With the default jitter: a uniformly random shift of up to 10% of the interval. */
@@ -96,7 +96,8 @@ public final class HealthCheckScheduler implements AutoCloseable {
         this.tickNanos = Math.max(MIN_TICK_NANOS, Math.min(MAX_TICK_NANOS, intervalNanos / MIN_TICKS_PER_INTERVAL));
         this.originNanos = clock.nanoTime();
         long furthest = Math.max(intervalNanos + maxJitterNanos, timeoutNanos);
-        this.wheel = new Wheel((int) Math.min(Integer.MAX_VALUE - 8, furthest / tickNanos + 3));
+        this.wheel = new TimingWheel((int) Math.min(Integer.MAX_VALUE - 8, furthest / tickNanos + 3), timers, clock,
+                originNanos, tickNanos);
     }
 
     public HealthCheckConfig config() {
@@ -155,7 +156,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
             prober.release(upstream);
         });
         checkers.clear();
-        wheel.clear();
+        wheel.close();
     }
 
     /**
@@ -169,12 +170,6 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return tickNanos;
     }
 
-    /** The grid point nearest to {@code delayNanos} from now ({@code up}: the first at or after it). */
-    private long tickAfter(long delayNanos, boolean up) {
-        long due = clock.nanoTime() + delayNanos - originNanos;
-        return Math.floorDiv(due + (up ? tickNanos - 1 : tickNanos / 2), tickNanos);
-    }
-
     /** The wait from one result to the next check: interval &plusmn; jitter, never negative. */
     long nextDelayNanos() {
         return Math.max(0, intervalNanos + Math.round(jitterFraction() * maxJitterNanos));
@@ -185,142 +180,11 @@ public final class HealthCheckScheduler implements AutoCloseable {
     }
 
     /**
-     * The grid points with something due: a ring of buckets of checkers, and one timer for the
-     * nearest non-empty bucket. A checker is put in the bucket of its next check and, while a check
-     * runs, in the bucket of its deadline; an entry whose time has since moved (the check answered,
-     * the upstream was removed) is skipped when its bucket comes round, so nothing is ever searched
-     * for or cancelled. Starting 50 checks is one timer and a walk of one bucket, not 50 timers in
-     * the event loop's queue plus 50 timeouts to cancel. Guarded by the scheduler's lock; checks run
-     * outside it.
-     */
-    private final class Wheel implements Runnable {
-        private final Bucket[] buckets;
-        /** The first grid point not yet handled. */
-        private long next = Long.MIN_VALUE;
-        private long armedTick = Long.MAX_VALUE;
-        private DelayScheduler.Cancellable armed;
-        /** What one firing hands out, reused. */
-        private final Bucket firing = new Bucket();
-        private final Bucket later = new Bucket();
-
-        Wheel(int size) {
-            buckets = new Bucket[Math.max(4, size)];
-            for (int i = 0; i < buckets.length; i++) {
-                buckets[i] = new Bucket();
-            }
-        }
-
-        /** Files {@code checker} under grid point {@code tick} (the next one still to come, if that is past). */
-        void add(Checker checker, long tick) {
-            synchronized (HealthCheckScheduler.this) {
-                if (closed) {
-                    return;
-                }
-                if (next == Long.MIN_VALUE) {
-                    next = tickAfter(0, false);
-                }
-                file(checker, tick);
-            }
-        }
-
-        /**
-         * Under the lock. A time beyond the ring (never, with the ring sized for the longest wait) is
-         * filed in the ring's last bucket and filed again from there.
-         */
-        private void file(Checker checker, long tick) {
-            long at = Math.min(Math.max(tick, next), next + buckets.length - 1);
-            buckets[(int) Math.floorMod(at, buckets.length)].add(checker, tick);
-            if (at < armedTick) {
-                if (armed != null) {
-                    armed.cancel();
-                }
-                armedTick = at;
-                armed = timers.schedule(this, Math.max(0, originNanos + at * tickNanos - clock.nanoTime()));
-            }
-        }
-
-        /** The timer: hands out every entry due by now, then arms for the nearest bucket still filled. */
-        @Override
-        public void run() {
-            synchronized (HealthCheckScheduler.this) {
-                armed = null;
-                armedTick = Long.MAX_VALUE;
-                if (closed) {
-                    return;
-                }
-                long now = tickAfter(0, false);
-                long last = Math.min(now, next + buckets.length - 1);
-                for (long t = next; t <= last; t++) {
-                    Bucket bucket = buckets[(int) Math.floorMod(t, buckets.length)];
-                    for (int i = 0; i < bucket.size; i++) {
-                        (bucket.ticks[i] > now ? later : firing).add(bucket.checkers[i], bucket.ticks[i]);
-                    }
-                    bucket.clear();
-                }
-                next = last + 1;
-                for (int i = 0; i < later.size; i++) {
-                    file(later.checkers[i], later.ticks[i]);
-                }
-                later.clear();
-                for (long t = next; t < next + buckets.length && armed == null; t++) {
-                    if (buckets[(int) Math.floorMod(t, buckets.length)].size > 0) {
-                        file0Arm(t);
-                    }
-                }
-            }
-            try {
-                for (int i = 0; i < firing.size; i++) {
-                    firing.checkers[i].onTick(firing.ticks[i]);
-                }
-            } finally {
-                firing.clear();
-            }
-        }
-
-        private void file0Arm(long tick) {
-            armedTick = tick;
-            armed = timers.schedule(this, Math.max(0, originNanos + tick * tickNanos - clock.nanoTime()));
-        }
-
-        void clear() {
-            if (armed != null) {
-                armed.cancel();
-                armed = null;
-            }
-            armedTick = Long.MAX_VALUE;
-            for (Bucket bucket : buckets) {
-                bucket.clear();
-            }
-        }
-    }
-
-    /** Checkers and the grid point each was filed for; arrays that grow and are reused. */
-    private static final class Bucket {
-        Checker[] checkers = new Checker[8];
-        long[] ticks = new long[8];
-        int size;
-
-        void add(Checker checker, long tick) {
-            if (size == checkers.length) {
-                checkers = java.util.Arrays.copyOf(checkers, size * 2);
-                ticks = java.util.Arrays.copyOf(ticks, size * 2);
-            }
-            checkers[size] = checker;
-            ticks[size++] = tick;
-        }
-
-        void clear() {
-            java.util.Arrays.fill(checkers, 0, size, null);
-            size = 0;
-        }
-    }
-
-    /**
      * The check loop of one upstream. Everything a check needs is built once: its times are grid
-     * points in the {@link Wheel}, and a check in flight is only a round number, so checking an
+     * points in the {@link TimingWheel}, and a check in flight is only a round number, so checking an
      * upstream allocates nothing of its own.
      */
-    private final class Checker implements Consumer<ProbeResult> {
+    private final class Checker implements Consumer<ProbeResult>, TimingWheel.Timed {
 
         final HealthCheckState state;
         private volatile boolean stopped;
@@ -337,7 +201,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
         /** The next check, at the grid point nearest {@code delayNanos} from now. */
         void scheduleNext(long delayNanos) {
             if (!stopped) {
-                long tick = tickAfter(delayNanos, false);
+                long tick = wheel.tickAfter(delayNanos, false);
                 checkAt = tick;
                 wheel.add(this, tick);
             }
@@ -348,7 +212,8 @@ public final class HealthCheckScheduler implements AutoCloseable {
         }
 
         /** Grid point {@code tick} came: the next check, or the deadline of the one in flight, if still due then. */
-        void onTick(long tick) {
+        @Override
+        public void onTick(long tick) {
             if (stopped) {
                 return;
             }
@@ -365,7 +230,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
         private void check() {
             long started = round.incrementAndGet();
             // Filed before the probe starts, so even a probe that answers synchronously finds it.
-            long deadline = tickAfter(timeoutNanos, true);
+            long deadline = wheel.tickAfter(timeoutNanos, true);
             deadlineAt = deadline;
             wheel.add(this, deadline);
             try {
