@@ -1,5 +1,7 @@
 package io.bulwark.admin;
 
+import io.bulwark.routing.ManualClock;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,7 @@
 package io.bulwark.admin;
 
+import io.bulwark.routing.ManualClock;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

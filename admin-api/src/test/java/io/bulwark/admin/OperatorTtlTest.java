@@ -1,5 +1,7 @@
 package io.bulwark.admin;
 
+import io.bulwark.routing.ManualClock;
+
 import io.bulwark.admin.AdminFixture.Answer;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;

@@ -1,5 +1,7 @@
 package io.bulwark.admin;
 
+import io.bulwark.routing.ManualClock;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bulwark.admin.AdminServer.AdminResponse;
 import io.bulwark.routing.StateEvent;
