@@ -141,11 +141,6 @@ final class Admission implements RetryPermits {
         return breakerHeld;
     }
 
-    /** Whether the breaker's permission is still waiting for the request's outcome. */
-    boolean breakerUnsettled() {
-        return breakerHeld;
-    }
-
     /** When the request's first try started (0 before): the breaker times a request from there to its head. */
     private long firstTryNanos;
 

@@ -214,20 +214,10 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         fail(FailureKind.CONNECT_FAILURE, cause);
     }
 
-    /** Writes one more body part to the connection (the caller checked there is one). */
-    void write(HttpContent part) {
-        connection.channel().write(part);
-    }
-
     void flush() {
         if (connection != null) {
             connection.channel().flush();
         }
-    }
-
-    /** Whether the upstream connection can take more body bytes now. */
-    boolean writable() {
-        return connection == null || connection.channel().isWritable();
     }
 
     // ------------------------------------------------------------------ from the upstream connection
