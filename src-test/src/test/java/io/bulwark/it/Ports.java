@@ -1,19 +1,13 @@
 package io.bulwark.it;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import io.bulwark.proxy.testing.FreePorts;
 
-/** Free loopback ports for configs written by the tests. */
+/** Free loopback ports for configs written by the tests (below the ephemeral range: see {@link FreePorts}). */
 public final class Ports {
     private Ports() {
     }
 
     public static int free() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 }

@@ -9,8 +9,6 @@ import io.bulwark.routing.Cluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,8 +63,19 @@ public final class ProxyHarness implements AutoCloseable {
      */
     public static ProxyHarness start(String clustersAndRoutes, String listenerExtras, String adminExtras,
                                      Cluster.Resolver resolver) throws Exception {
-        int port = freePort();
-        int adminPort = freePort();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOn(freePort(), freePort(), clustersAndRoutes, listenerExtras, adminExtras, resolver);
+            } catch (Bulwark.ListenException e) {
+                if (attempt == 3) { // something else took the port between the probe and the bind, three times
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static ProxyHarness startOn(int port, int adminPort, String clustersAndRoutes, String listenerExtras,
+                                        String adminExtras, Cluster.Resolver resolver) throws Exception {
         Path file = Files.createTempFile("bulwark-test", ".conf");
         file.toFile().deleteOnExit();
         ProxyHarness h = new ProxyHarness(file, port, adminPort, listenerExtras, adminExtras);
@@ -103,13 +112,9 @@ public final class ProxyHarness implements AutoCloseable {
         Files.writeString(file, text);
     }
 
+    /** A loopback port nothing listens on (see {@link FreePorts}). */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 
     public Bulwark bulwark() {
