@@ -3,9 +3,10 @@
 # change). Not a test: read the ratio of the two, not the absolute figures.
 #
 #   loadtests/bench/compare-jars.sh A.jar B.jar [rounds=3] [seconds=8] [connections=32]
+#   LOG_A=on LOG_B=off loadtests/bench/compare-jars.sh same.jar same.jar   # the access log's cost
 #
 # Each jar runs alone, pinned to core 1 when taskset is there (wrk and an nginx upstream on core 0),
-# one worker event loop, sidecar JVM flags, access log off; after a JIT warm-up, wrk drives it and
+# one worker event loop, sidecar JVM flags, access log off (LOG_A/LOG_B=on: on, stdout to a file); after a JIT warm-up, wrk drives it and
 # the proxy's CPU time (utime+stime from /proc) over the measured window is divided by the
 # requests served. Needs nginx and wrk (Debian).
 set -euo pipefail
@@ -32,9 +33,10 @@ CONF
 "${PIN_LOAD[@]}" nginx -c "$WORK/nginx.conf" &
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-measure() { # jar -> "req/s us/req"
+measure() { # jar log(on|off) -> "req/s us/req"
+  local level=OFF; [ "${2:-off}" = on ] && level=INFO
   "${PIN_PROXY[@]}" java -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m -Xmx64m \
-    -Dbulwark.workers=1 -Dbulwark.access.level=OFF -jar "$1" run --config "$WORK/bulwark.conf" >"$WORK/bulwark.log" 2>&1 &
+    -Dbulwark.workers=1 -Dbulwark.access.level=$level -jar "$1" run --config "$WORK/bulwark.conf" >"$WORK/bulwark.log" 2>&1 &
   local pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$BWA/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   "${PIN_LOAD[@]}" wrk -t1 -c"$CONNS" -d5s "http://127.0.0.1:$BW/" >/dev/null
@@ -42,11 +44,12 @@ measure() { # jar -> "req/s us/req"
   local out; out=$("${PIN_LOAD[@]}" wrk -t1 -c"$CONNS" -d"${SECS}s" "http://127.0.0.1:$BW/")
   local t1; t1=$(ticks $pid)
   kill $pid; wait $pid 2>/dev/null || true
+  [ "$level" = INFO ] && echo "access log: $(grep -c '"request_id"' "$WORK/bulwark.log") lines" >&2
   local reqs; reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   awk -v r="$reqs" -v s="$SECS" -v dt=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.0f %.1f\n", r / s, dt / hz * 1e6 / r }'
 }
 for round in $(seq "$ROUNDS"); do
-  a=$(measure "$A"); b=$(measure "$B")
+  a=$(measure "$A" "${LOG_A:-off}"); b=$(measure "$B" "${LOG_B:-off}")
   echo "round $round: A $a   B $b   (req/s, CPU us/req)"
   echo "$a" >> "$WORK/a"; echo "$b" >> "$WORK/b"
 done

@@ -15,6 +15,7 @@ public record BulwarkConfig(
         ListenerConfig listener,
         AdminConfig admin,
         ShutdownConfig shutdown,
+        AccessLogConfig accessLog,
         boolean watchConfig,
         Map<String, ClusterConfig> clusters,
         List<RouteConfig> routes) {

@@ -19,13 +19,15 @@ final class BulwarkConfigParser {
 
     static final String ROOT = "bulwark";
 
-    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
+    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "access-log", "watch-config", "clusters",
+            "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
             "unsafe-path-escapes", "close-on-refusal");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
+    private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
 
     /** Request line and header block bounds: below 256 bytes nothing real fits, above 1MiB is a memory risk. */
     private static final long MIN_HEADER_BYTES = 256;
@@ -62,12 +64,13 @@ final class BulwarkConfigParser {
         ListenerConfig listener = listener(bulwark.object("listener"), defaults);
         AdminConfig admin = admin(bulwark.object("admin"));
         ShutdownConfig shutdown = shutdown(bulwark.object("shutdown"));
+        AccessLogConfig accessLog = accessLog(bulwark.object("access-log"));
         boolean watchConfig = bulwark.bool("watch-config");
         ClusterConfigParser.Result clusters = ClusterConfigParser.parseAll(bulwark, defaults);
         List<RouteConfig> routes = RouteConfigParser.parseAll(bulwark, clusters.names(), defaults);
 
         problems.throwIfAny();
-        return new BulwarkConfig(listener, admin, shutdown, watchConfig, clusters.clusters(), routes);
+        return new BulwarkConfig(listener, admin, shutdown, accessLog, watchConfig, clusters.clusters(), routes);
     }
 
     private static String hintOrExpected(String key) {
@@ -188,6 +191,11 @@ final class BulwarkConfigParser {
     private static ShutdownConfig shutdown(ConfigReader r) {
         r.rejectUnknownKeys(SHUTDOWN_KEYS);
         return new ShutdownConfig(r.duration("drain-timeout"));
+    }
+
+    private static AccessLogConfig accessLog(ConfigReader r) {
+        r.rejectUnknownKeys(ACCESS_LOG_KEYS);
+        return new AccessLogConfig(r.bool("enabled"));
     }
 
     private static String bindHost(ConfigReader r) {

@@ -141,6 +141,7 @@ class ConfigLoaderTest {
                 10_000, Duration.ofSeconds(30)));
         assertThat(cfg.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9901, Optional.empty(), Optional.empty()));
         assertThat(cfg.shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(cfg.accessLog()).isEqualTo(new AccessLogConfig(true));
         assertThat(cfg.watchConfig()).isFalse();
 
         ClusterConfig users = cfg.cluster("users").orElseThrow();
@@ -253,6 +254,18 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse(hocon, Map.of()))
                 .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
                         .extracting(ConfigProblem::path).containsExactly("bulwark.admin.token"));
+    }
+
+    @Test
+    void accessLogCanBeSwitchedOffAndItsBlockIsChecked() throws Exception {
+        String off = MINIMAL.replace("listener {", "access-log { enabled = false }\n  listener {");
+        assertThat(ConfigLoader.parse(off, Map.of()).accessLog().enabled()).isFalse();
+
+        String bad = MINIMAL.replace("listener {", "access-log { enabled = maybe, buffer = 64k }\n  listener {");
+        assertThatThrownBy(() -> ConfigLoader.parse(bad, Map.of()))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("bulwark.access-log.enabled", "bulwark.access-log.buffer"));
     }
 
     @Test

@@ -145,7 +145,8 @@ public final class Bulwark implements AutoCloseable {
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
         }, tls);
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
-        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry), new AccessLog(registry), connections,
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry),
+                new AccessLog(registry, () -> snapshot.get().config().accessLog().enabled()), connections,
                 tls);
         this.server = new ProxyServer(proxy, transport, workers);
         this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink, timers,
@@ -440,6 +441,11 @@ public final class Bulwark implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         tls.close(); // after the event loops: no handler is made from them any more
+        try {
+            AccessLog.flush(1_000); // the last requests' lines are on stdout before the process exits
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         registry.close();
     }
 }

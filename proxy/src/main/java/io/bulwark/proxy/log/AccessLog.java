@@ -1,23 +1,25 @@
 package io.bulwark.proxy.log;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.ratelimit.TokenBucket;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.FastThreadLocal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.time.Instant;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The access log (its fields are listed in the README, "Running with your own config"): one JSON
- * object per request on the {@code bulwark.access} logger, which logback writes to stdout through
- * a non-blocking async appender (a full queue drops lines rather than stalling an event loop).
+ * object per request on stdout. Each line is formatted on the event loop into a reused per-thread
+ * buffer and handed to a {@link LineBatcher}, which writes 64 KiB batches from a background thread
+ * and drops (and counts in {@code bulwark_access_log_dropped_total}) rather than block an event
+ * loop when stdout cannot keep up. {@code bulwark.access-log.enabled = false} (or
+ * {@code -Dbulwark.access.level=OFF}) turns it off.
  *
  * <p>Refusals of malformed input (400, 408, 414, 431 before a request could be routed) are
  * logged through a token bucket of {@code bulwark.access.refusals-per-second} lines a second
@@ -28,22 +30,45 @@ import java.time.Instant;
 public final class AccessLog {
 
     public static final String SKIPPED = "bulwark.access.log.skipped";
+    public static final String DROPPED = "bulwark.access.log.dropped";
     public static final String REFUSALS_PER_SECOND_PROPERTY = "bulwark.access.refusals-per-second";
+    /** {@code -Dbulwark.access.level=OFF} turns the log off whatever the config says (kept from the logback days). */
+    public static final String LEVEL_PROPERTY = "bulwark.access.level";
     static final int DEFAULT_REFUSALS_PER_SECOND = 100;
+    private static final long FLUSH_MILLIS = 100;
 
-    private static final Logger LOG = LoggerFactory.getLogger("bulwark.access");
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
+    /** stdout is one per process, and so is its batcher (started with the first access log). */
+    private static volatile LineBatcher stdout;
+    private static final FastThreadLocal<JsonLine> LINE = new FastThreadLocal<>() {
+        @Override
+        protected JsonLine initialValue() {
+            return new JsonLine();
+        }
+    };
+    private static final CopyOnWriteArrayList<Consumer<String>> TAPS = new CopyOnWriteArrayList<>();
 
     private final TokenBucket refusals;
     private final Counter skipped;
+    private final boolean forcedOff = "OFF".equalsIgnoreCase(System.getProperty(LEVEL_PROPERTY, "").trim());
+    private final BooleanSupplier configured;
 
-    /** The access log with the refusal limit of the system property, its skip counter on {@code registry}. */
-    public AccessLog(MeterRegistry registry) {
-        this(registry, refusalsPerSecond(), Clock.SYSTEM);
+    /**
+     * The access log with the refusal limit of the system property, its counters on {@code registry}.
+     *
+     * @param configured whether the running config has it on (read per request: a reload or rollback switches it)
+     */
+    public AccessLog(MeterRegistry registry, BooleanSupplier configured) {
+        this(registry, refusalsPerSecond(), Clock.SYSTEM, configured);
     }
 
-    /** @param refusalsPerSecond refusal lines a second, and the burst; 0 or less = no limit */
+    /** An access log that is on; @param refusalsPerSecond refusal lines a second, and the burst; 0 or less = no limit */
     public AccessLog(MeterRegistry registry, double refusalsPerSecond, Clock clock) {
+        this(registry, refusalsPerSecond, clock, () -> true);
+    }
+
+    private AccessLog(MeterRegistry registry, double refusalsPerSecond, Clock clock, BooleanSupplier configured) {
+        this.configured = configured;
         this.refusals = refusalsPerSecond > 0
                 ? new TokenBucket(refusalsPerSecond, (int) Math.max(1, Math.min(Integer.MAX_VALUE, refusalsPerSecond)),
                         clock)
@@ -51,6 +76,23 @@ public final class AccessLog {
         this.skipped = Counter.builder(SKIPPED)
                 .description("Access log lines of refused malformed requests left out by the refusal rate limit")
                 .register(registry);
+        FunctionCounter.builder(DROPPED, AccessLog.class, ignored -> stdout == null ? 0 : stdout.dropped())
+                .description("Access log lines dropped because stdout could not keep up (never waited for)")
+                .register(registry);
+    }
+
+    private static LineBatcher stdout() {
+        LineBatcher b = stdout;
+        if (b == null) {
+            synchronized (AccessLog.class) {
+                b = stdout;
+                if (b == null) {
+                    b = new LineBatcher(System.out, FLUSH_MILLIS, "bulwark-access-log");
+                    stdout = b;
+                }
+            }
+        }
+        return b;
     }
 
     private static double refusalsPerSecond() {
@@ -81,15 +123,15 @@ public final class AccessLog {
         }
     }
 
+    /** On in the running config, and not turned off by {@code -Dbulwark.access.level=OFF}. */
     public boolean enabled() {
-        return LOG.isInfoEnabled();
+        return !forcedOff && configured.getAsBoolean();
     }
 
     public void log(Entry e) {
-        if (!LOG.isInfoEnabled()) {
-            return;
+        if (enabled()) {
+            write(e);
         }
-        LOG.info(toJson(e));
     }
 
     /**
@@ -97,14 +139,14 @@ public final class AccessLog {
      * counted as skipped instead.
      */
     public void logRefusal(Entry e) {
-        if (!LOG.isInfoEnabled()) {
+        if (!enabled()) {
             return;
         }
         if (refusals != null && !refusals.tryAcquire().allowed()) {
             skipped.increment();
             return;
         }
-        LOG.info(toJson(e));
+        write(e);
     }
 
     /** Refusal lines left out so far. */
@@ -112,30 +154,58 @@ public final class AccessLog {
         return (long) skipped.count();
     }
 
-    public static String toJson(Entry e) {
-        StringWriter out = new StringWriter(256);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("time", Instant.ofEpochMilli(e.timeMillis()).toString());
-            g.writeStringField("request_id", e.requestId());
-            g.writeStringField("method", e.method());
-            g.writeStringField("path", e.path());
-            g.writeNumberField("status", e.status());
-            g.writeStringField("route", e.route());
-            g.writeStringField("cluster", e.cluster());
-            g.writeStringField("upstream", e.upstream());
-            g.writeNumberField("attempts", e.attempts());
-            g.writeNumberField("duration_ms", Math.round(e.durationMs() * 1000) / 1000.0);
-            g.writeNumberField("upstream_ms", Math.round(e.upstreamMs() * 1000) / 1000.0);
-            g.writeNumberField("bytes_in", e.bytesIn());
-            g.writeNumberField("bytes_out", e.bytesOut());
-            g.writeStringField("error", e.error());
-            g.writeBooleanField("hedged", e.hedged());
-            g.writeNumberField("won_attempt", e.wonAttempt());
-            g.writeEndObject();
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+    /** Waits (at most {@code timeoutMillis}) until every line logged so far is on stdout: at shutdown. */
+    public static void flush(long timeoutMillis) throws InterruptedException {
+        LineBatcher b = stdout;
+        if (b != null) {
+            b.flush(timeoutMillis);
         }
-        return out.toString();
+    }
+
+    /**
+     * Also hands every line (without its newline) to {@code tap} until the returned handle is
+     * closed: how tests read the log of a proxy running in their JVM. Costs one volatile read per
+     * line while no tap is open.
+     */
+    public static AutoCloseable tap(Consumer<String> tap) {
+        TAPS.add(tap);
+        return () -> TAPS.remove(tap);
+    }
+
+    private void write(Entry e) {
+        JsonLine line = format(e);
+        stdout().add(line.bytes(), line.length());
+        if (!TAPS.isEmpty()) {
+            String text = line.text();
+            for (Consumer<String> tap : TAPS) {
+                tap.accept(text);
+            }
+        }
+    }
+
+    private static JsonLine format(Entry e) {
+        return LINE.get().start()
+                .time("time", e.timeMillis())
+                .string("request_id", e.requestId())
+                .string("method", e.method())
+                .string("path", e.path())
+                .number("status", e.status())
+                .string("route", e.route())
+                .string("cluster", e.cluster())
+                .string("upstream", e.upstream())
+                .number("attempts", e.attempts())
+                .millis3("duration_ms", e.durationMs())
+                .millis3("upstream_ms", e.upstreamMs())
+                .number("bytes_in", e.bytesIn())
+                .number("bytes_out", e.bytesOut())
+                .string("error", e.error())
+                .bool("hedged", e.hedged())
+                .number("won_attempt", e.wonAttempt())
+                .end();
+    }
+
+    /** The line of one entry, without its newline. */
+    public static String toJson(Entry e) {
+        return format(e).text();
     }
 }

@@ -103,7 +103,7 @@ class MetricsFormatTest {
                 }
             }
             assertThat(help).containsKeys("netty_allocator_memory_used", "netty_eventexecutor_tasks_pending",
-                    "bulwark_requests_seconds", "bulwark_access_log_skipped_total");
+                    "bulwark_requests_seconds", "bulwark_access_log_skipped_total", "bulwark_access_log_dropped_total");
             assertThat(help).allSatisfy((name, text) -> assertThat(text).as("HELP of " + name).isNotEmpty());
         }
     }

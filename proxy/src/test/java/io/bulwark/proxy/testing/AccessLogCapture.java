@@ -1,11 +1,8 @@
 package io.bulwark.proxy.testing;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.slf4j.LoggerFactory;
+import io.bulwark.proxy.log.AccessLog;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,27 +11,15 @@ import java.util.function.Predicate;
 
 
 /**
- * Collects the access log's lines (the {@code bulwark.access} logger) as parsed JSON while it is
+ * Collects the access log's lines (through {@link AccessLog#tap}) as parsed JSON while it is
  * open. Lines are written on event-loop threads, so tests wait for the one they expect.
  */
 public final class AccessLogCapture implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger("bulwark.access");
     private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent event) {
-            lines.add(event.getFormattedMessage());
-        }
-    };
-
-    public AccessLogCapture() {
-        appender.setContext(logger.getLoggerContext());
-        appender.start();
-        logger.addAppender(appender);
-    }
+    private final AutoCloseable tap = AccessLog.tap(lines::add);
 
     /** Every line so far, parsed. */
     public List<JsonNode> lines() {
@@ -71,7 +56,10 @@ public final class AccessLogCapture implements AutoCloseable {
 
     @Override
     public void close() {
-        logger.detachAppender(appender);
-        appender.stop();
+        try {
+            tap.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
