@@ -58,7 +58,8 @@ def bulwark_conf(port, admin, hedge):
   clusters.app {{
     endpoints = [ {ups} ]
     connect-timeout = 1s
-    health-check {{ path = "/health", interval = 500ms, timeout = 500ms, unhealthy-threshold = 2, healthy-threshold = 2 }}
+    health-check {{ path = "/health", interval = 500ms, timeout = 500ms, unhealthy-threshold = 2, healthy-threshold = 2,
+                    transition-interval = 100ms }}
     outlier-detection {{ readmit = probe{latency} }}
   }}
   routes = [ {{ name = app, match {{ path-prefix = "/" }}, cluster = app,
@@ -68,7 +69,8 @@ def bulwark_conf(port, admin, hedge):
 
 
 def haproxy_conf(port):
-    servers = "\n".join(f"  server up{i + 1} 127.0.0.1:{p} check inter 500 fall 2 rise 2"
+    # fastinter: HAProxy's checks while a server is changing state, like Bulwark's transition-interval
+    servers = "\n".join(f"  server up{i + 1} 127.0.0.1:{p} check inter 500 fastinter 100 fall 2 rise 2"
                         for i, p in enumerate(UP))
     return f"""global
   maxconn 4096

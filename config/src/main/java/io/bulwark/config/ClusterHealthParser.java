@@ -18,7 +18,7 @@ import java.util.Optional;
 final class ClusterHealthParser {
 
     private static final List<String> HEALTH_CHECK_KEYS = List.of(
-            "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold");
+            "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold", "transition-interval");
     private static final List<String> OUTLIER_KEYS = List.of(
             "consecutive-5xx", "consecutive-gateway-failure", "success-rate", "failure-percentage", "interval",
             "base-ejection-time", "max-ejection-time", "max-ejection-percent", "readmit", "readmit-guard", "latency");
@@ -66,7 +66,8 @@ final class ClusterHealthParser {
                 h.positiveDuration("interval"),
                 h.positiveDuration("timeout"),
                 h.integer("unhealthy-threshold", 1, MAX),
-                h.integer("healthy-threshold", 1, MAX));
+                h.integer("healthy-threshold", 1, MAX),
+                h.positiveDuration("transition-interval"));
     }
 
     /**

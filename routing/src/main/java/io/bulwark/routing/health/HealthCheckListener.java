@@ -26,6 +26,15 @@ public interface HealthCheckListener {
         onCheckPassed(upstream);
     }
 
+    /**
+     * True while passing checks of {@code upstream} are counting toward something this listener
+     * decides (a probe readmission with some but not all of its passes in): the scheduler then
+     * checks it again after the {@code transition-interval} instead of the full interval.
+     */
+    default boolean confirming(Upstream upstream) {
+        return false;
+    }
+
     /** A check of {@code upstream} failed (called after any flip to unhealthy). */
     default void onCheckFailed(Upstream upstream) {
     }

@@ -23,7 +23,8 @@ import java.util.function.DoubleSupplier;
 /**
  * Runs the active health checks of one cluster's upstreams. Each upstream has its own loop: check,
  * wait for the result (at most {@code timeout}), feed it to the upstream's {@link HealthCheckState},
- * then schedule the next check {@code interval} &plusmn; jitter after that result, so checks of one
+ * then schedule the next check {@code interval} &plusmn; jitter after that result (the shorter
+ * {@code transition-interval} while a flip or a probe readmission is underway), so checks of one
  * upstream never overlap and a slow upstream is not checked more often. The first checks of the
  * upstreams are spread evenly over one interval (plus a random part of the jitter window), so a
  * large cluster is checked at a steady rate rather than in bursts; the jitter keeps them spread.
@@ -175,6 +176,15 @@ public final class HealthCheckScheduler implements AutoCloseable {
         return Math.max(0, intervalNanos + Math.round(jitterFraction() * maxJitterNanos));
     }
 
+    /**
+     * The wait while a decision is underway ({@link HealthCheckState#deciding()}): the
+     * transition interval (when shorter than the interval) &plusmn; a tenth of it, never negative.
+     */
+    long transitionDelayNanos() {
+        long t = Math.min(intervalNanos, config.transitionInterval().toNanos());
+        return Math.max(0, t + Math.round(jitterFraction() * t * DEFAULT_JITTER_FRACTION));
+    }
+
     private double jitterFraction() {
         return Math.max(-1, Math.min(1, jitter.getAsDouble()));
     }
@@ -266,7 +276,7 @@ public final class HealthCheckScheduler implements AutoCloseable {
                 return true;
             }
             state.onResult(result);
-            scheduleNext(nextDelayNanos());
+            scheduleNext(state.deciding() ? transitionDelayNanos() : nextDelayNanos());
             return true;
         }
     }

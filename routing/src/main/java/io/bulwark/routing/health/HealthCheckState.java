@@ -123,6 +123,20 @@ public final class HealthCheckState {
         return health.name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * A decision is underway: some but not all of the checks that flip this upstream (either way) or
+     * readmit it by probe have come in, so the next check should come after the
+     * {@code transition-interval} rather than the full interval.
+     */
+    public boolean deciding() {
+        Health health = upstream.health();
+        int successes = consecutiveSuccesses;
+        int failures = consecutiveFailures;
+        return health == Health.UNHEALTHY && successes > 0 && successes < config.healthyThreshold()
+                || health != Health.UNHEALTHY && failures > 0 && failures < config.unhealthyThreshold()
+                || listener.confirming(upstream);
+    }
+
     public int consecutiveSuccesses() {
         return consecutiveSuccesses;
     }

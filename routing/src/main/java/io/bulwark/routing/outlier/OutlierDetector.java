@@ -193,7 +193,27 @@ public final class OutlierDetector {
             public void onCheckFailed(Upstream upstream) {
                 onHealthCheckFailed(upstream);
             }
+
+            @Override
+            public boolean confirming(Upstream upstream) {
+                return probeReadmissionUnderway(upstream);
+            }
         };
+    }
+
+    /**
+     * With {@code readmit = probe}: {@code upstream} is ejected, readmittable by probe now, and has
+     * some but not all of the passes that readmit it — the next ones should come soon.
+     */
+    public boolean probeReadmissionUnderway(Upstream upstream) {
+        if (config.readmit() != OutlierDetectionConfig.Readmit.PROBE || upstream.outlier().isEmpty()) {
+            return false;
+        }
+        synchronized (lock) {
+            HostMonitor m = byUpstream.get(upstream);
+            return m != null && m.ejected && m.probePasses > 0 && m.probePasses < probeThreshold
+                    && (!m.guarded || clock.nanoTime() - m.ejectedUntilNanos >= 0);
+        }
     }
 
     /**

@@ -17,8 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class HealthCheckSchedulerTest {
 
-    /** Every 5s, 1s timeout, unhealthy after 3 failures, healthy after 2 passes. */
+    /** Every 5s, 1s timeout, unhealthy after 3 failures, healthy after 2 passes; no faster checks in transitions. */
     private static final HealthCheckConfig CONFIG =
+            new HealthCheckConfig("/health", Duration.ofSeconds(5), Duration.ofSeconds(1), 3, 2, Duration.ofSeconds(5));
+    /** The same with checks every 100 ms while a flip is underway (the default transition-interval). */
+    private static final HealthCheckConfig FAST_TRANSITIONS =
             new HealthCheckConfig("/health", Duration.ofSeconds(5), Duration.ofSeconds(1), 3, 2);
 
     private final TestHosts hosts = new TestHosts();
@@ -131,6 +134,65 @@ class HealthCheckSchedulerTest {
         assertThat(events).extracting(e -> e.timeMillis() - (events.get(0).timeMillis()), e -> e.to())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, "unhealthy"),
                         org.assertj.core.groups.Tuple.tuple(10_000L, "healthy"));
+    }
+
+    @Test
+    void whileAFlipIsUnderwayTheDecidingChecksComeAfterTheTransitionInterval() {
+        prober.answer(a, ProbeResult.response(200));
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(FAST_TRANSITIONS, prober, timers, clock,
+                events::add, HealthCheckListener.NONE, () -> 0, Duration.ZERO);
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(6)); // healthy: checks at the interval
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0);
+
+        prober.answer(a, ProbeResult.response(503)); // fails from the check at 10 s: two more, 100 ms apart
+        timers.advance(Duration.ofMillis(4_100));
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+        timers.advance(Duration.ofMillis(100));
+        assertThat(a.health()).isEqualTo(Health.UNHEALTHY);
+
+        prober.answer(a, ProbeResult.response(200)); // out: checks at the interval until one passes
+        timers.advance(Duration.ofMillis(5_000));
+        assertThat(a.health()).isEqualTo(Health.UNHEALTHY);
+        timers.advance(Duration.ofMillis(100)); // the second pass, 100 ms after the first
+        assertThat(a.health()).isEqualTo(Health.HEALTHY);
+        timers.advance(Duration.ofSeconds(6)); // decided: back to the interval
+
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0, 10.0, 10.1, 10.2, 15.2, 15.3, 20.3);
+        assertThat(events).extracting(StateEvent::to).containsExactly("healthy", "unhealthy", "healthy");
+        assertThat(scheduler.transitionDelayNanos()).isEqualTo(Duration.ofMillis(100).toNanos());
+    }
+
+    @Test
+    void aListenerConfirmingAProbeReadmissionGetsTheNextCheckSoon() {
+        prober.answer(a, ProbeResult.response(200));
+        AtomicInteger passes = new AtomicInteger();
+        HealthCheckListener confirming = new HealthCheckListener() {
+            @Override
+            public void onCheckPassed(Upstream upstream) {
+                passes.incrementAndGet();
+            }
+
+            @Override
+            public boolean confirming(Upstream upstream) {
+                return passes.get() >= 2 && passes.get() < 4; // as if ejected after the first pass
+            }
+        };
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(FAST_TRANSITIONS, prober, timers, clock,
+                events::add, confirming, () -> 0, Duration.ZERO);
+        scheduler.update(List.of(a));
+        timers.advance(Duration.ofSeconds(11));
+
+        assertThat(prober.times(a, start)).containsExactly(0.0, 5.0, 5.1, 5.2, 10.2);
+    }
+
+    @Test
+    void theTransitionIntervalNeverMakesChecksRarer() {
+        HealthCheckConfig slowTransition = new HealthCheckConfig("/health", Duration.ofMillis(50),
+                Duration.ofMillis(40), 3, 2, Duration.ofSeconds(1));
+        HealthCheckScheduler scheduler = new HealthCheckScheduler(slowTransition, prober, timers, clock,
+                events::add, HealthCheckListener.NONE, () -> 1, Duration.ZERO);
+        assertThat(scheduler.transitionDelayNanos()).isEqualTo(Duration.ofMillis(55).toNanos());
     }
 
     @Test

@@ -81,6 +81,22 @@ class ProbeReadmissionTest {
     }
 
     @Test
+    void theDetectorAsksForTheNextCheckSoonOnlyWhileAReadmissionIsHalfWay() {
+        Upstream u = f.host(1);
+        Upstream healthy = f.host(2);
+        assertThat(f.detector().probeReadmissionUnderway(u)).as("not ejected").isFalse();
+        respond(u, 500, 5);
+        assertThat(f.detector().probeReadmissionUnderway(u)).as("ejected, no pass yet").isFalse();
+
+        passingChecks(u, 1);
+        assertThat(f.detector().probeReadmissionUnderway(u)).as("one of two passes in").isTrue();
+        assertThat(f.detector().healthCheckListener().confirming(u)).isTrue();
+        passingChecks(u, 1);
+        assertThat(f.detector().probeReadmissionUnderway(u)).as("readmitted").isFalse();
+        assertThat(f.detector().probeReadmissionUnderway(healthy)).isFalse();
+    }
+
+    @Test
     void aReturningHostRampsUpThroughSlowStart() {
         Upstream u = f.host(1);
         respond(u, 500, 5);
