@@ -344,6 +344,9 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         boolean last = part instanceof LastHttpContent;
         if (last) {
             admission.breakerTrailers(((LastHttpContent) part).trailingHeaders());
+            // Free the bulkhead slot (and the rest) before the client can see the end of the response:
+            // its next request, on another connection and event loop, must find the slot free.
+            admission.releaseAll();
         }
         downstream.writeBody(part);
         if (last) {

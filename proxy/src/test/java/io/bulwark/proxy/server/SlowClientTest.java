@@ -77,7 +77,9 @@ class SlowClientTest {
                 }
                 worstMs = Math.max(worstMs, (System.nanoTime() - start) / 1_000_000);
             }
-            assertThat(worstMs).as("worst latency of a normal client during the flood").isLessThan(1_000L);
+            // Starved, it would wait out the header timeout (10 s) or never be served; the room above
+            // a normal few ms is for a loaded test machine (a GC of the 2,000 connections' buffers).
+            assertThat(worstMs).as("worst latency of a normal client during the flood").isLessThan(3_000L);
             assertThat(proxy.bulwark().proxyContext().connections().size()).isGreaterThanOrEqualTo(2_000);
             long heapDuring = usedHeap();
             assertThat(heapDuring - heapBefore).as("heap grown by the flood").isLessThan(64L * 1024 * 1024);
