@@ -2,16 +2,12 @@ package io.bulwark.proxy.server;
 
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.log.AccessLog;
-import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
-import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
-import io.bulwark.routing.retry.RetryPolicy;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -22,25 +18,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One downstream request, from its head to the last response byte (Envoy's router filter): its
- * route deadline, admission, the tries, the writes to the client, completion, the access log and
- * the metrics. Each try is an {@link Attempt}; whether to try again is the {@link RetryState}'s
- * call; the client side is a {@link Downstream}, whatever its protocol. Lives on the downstream
- * connection's event loop, as do the upstream connections it uses, so nothing here is shared or
- * locked.
+ * route deadline, admission, the writes to the client, completion, the access log and the
+ * metrics. Lives on the downstream connection's event loop, as do the upstream connections it
+ * uses, so nothing here is shared or locked.
  *
- * <p>Order of work: {@link Admission} (rate limit, circuit breaker, bulkhead, fault), then a try:
- * a cluster (route split) and an upstream (the cluster's balancer, avoiding upstreams already
- * tried), a pooled connection, the request and its body streamed, the response relayed. A try
- * that fails before any response byte reached the client may be retried.
+ * <p>Order of work: {@link Admission} (rate limit, circuit breaker, bulkhead, fault), then the
+ * {@link Tries}: each an {@link Attempt} on an upstream the cluster's balancer picks, retried or
+ * hedged as the route allows while no response byte reached the client, until one answers (its
+ * response relayed here) or none is left (a local reply). The client side is a {@link Downstream},
+ * whatever its protocol.
  */
-final class Exchange implements Attempt.Owner, RequestBody.Owner {
+final class Exchange implements Tries.Owner, RequestBody.Owner {
 
     private final Downstream downstream;
     private final ProxyContext proxy;
     private final Route route;
     private final RouteConfig routeConfig;
-    /** The cluster this request goes to; replaced by its successor if a reload retired it mid-request. */
-    private Cluster cluster;
+    /** The cluster the route picked; the tries may follow a reload to its successor. */
+    private final Cluster cluster;
     private final HttpRequest request;
     private final String requestId;
     private final String path;
@@ -48,23 +43,14 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     private final boolean upgradeRequested;
     private final Admission admission;
     private final NettyRequestView view;
-    /** Built once the request is admitted: a refusal costs neither a copy of the headers nor buffers. */
-    private RetryState retry;
-    private UpstreamRequest upstreamRequest;
     private final long startNanos;
     private final long startMillis;
-
     private final RequestBody body;
+    /** Made once the request is admitted: a refusal costs neither a copy of the headers nor buffers. */
+    private Tries tries;
 
-    /** The tries in flight: one, or several while hedged tries race. */
-    private final TryRace race;
-    /** The try whose response the client got (0 before one did). */
-    private int wonAttempt;
-    private Upstream lastUpstream;
     private long upstreamNanos;
     private ScheduledFuture<?> routeTimer;
-    private ScheduledFuture<?> backoffTimer;
-
     private boolean responseStarted;
     private boolean closeClientAfter;
     private int status;
@@ -89,7 +75,6 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         this.startNanos = proxy.clock().nanoTime();
         this.startMillis = proxy.clock().currentTimeMillis();
         this.admission = new Admission(route.policies(), cluster);
-        this.race = new TryRace(routeConfig.hedge(), route.policies().headLatency(), downstream.executor());
         this.view = new NettyRequestView(request, path, downstream.clientIp());
         long declared = HttpUtil.getContentLength(request, -1L);
         this.body = new RequestBody(downstream, this, declared > 0 || HttpUtil.isTransferEncodingChunked(request),
@@ -100,7 +85,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         return body.complete();
     }
 
-    // ------------------------------------------------------------------ admission and tries
+    // ------------------------------------------------------------------ admission
 
     /**
      * @param expectContinue the client sent {@code Expect: 100-continue}: it gets its final status at
@@ -124,11 +109,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
             // pipelined, waits in the connection's backlog anyway.
             downstream.pause(Downstream.PAUSE_CONNECTING);
         }
-        retry = new RetryState(routeConfig.retry(), route.policies().backoff(), request.method().name(),
-                request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
-                admission);
-        upstreamRequest = new UpstreamRequest(request, route.rewrite(request.uri()), upgradeRequested, downstream,
-                requestId, routeConfig.requestHeaders(), cluster);
+        tries = new Tries(this, proxy, downstream, route, cluster, admission, view, body, request, requestId,
+                upgradeRequested);
         body.expect();
         long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
@@ -137,195 +119,63 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (expectContinue && !body.complete()) {
             downstream.sendContinue();
         }
-        if (verdict.faultDelayNanos() > 0) {
-            backoffTimer = downstream.executor().schedule(this::startTry, verdict.faultDelayNanos(), TimeUnit.NANOSECONDS);
-            return;
-        }
-        startTry();
+        tries.start(verdict.faultDelayNanos());
     }
 
-    private void startTry() {
-        beginTry(false);
-    }
+    // ------------------------------------------------------------------ what the tries report
 
-    /** @param hedge a hedged try beside the one in flight: it gets its own copy of the (whole) body */
-    private void beginTry(boolean hedge) {
-        if (done) {
-            return;
-        }
-        int number = retry.nextAttempt();
-        Attempt next = Attempt.choose(this, proxy, downstream, admission, retry, cluster, view, lastUpstream,
-                upgradeRequested);
-        if (next == null) {
-            if (!hedge) { // no other upstream to hedge on: the try in flight goes on alone
-                fail(LocalReply.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name(), 0);
-            }
-            return;
-        }
-        cluster = next.cluster();
-        lastUpstream = next.upstream();
-        race.started(next, hedge);
-        admission.tryStarted(proxy.clock().nanoTime());
-        if (!next.start(routeConfig.retry().perTryTimeout().toNanos(), retry.takeFreshConnection(),
-                upstreamRequest.head(number), number, hedge ? retry.replayCopy() : null)) {
-            if (hedge) {
-                race.drop(next); // no connection to hedge on: the earlier try goes on alone
-            } else {
-                fail(LocalReply.OVERLOADED, "cluster " + cluster.name() + " is at max-pending-requests ("
-                        + cluster.config().limits().maxPendingRequests() + ")", 0);
-            }
-            return;
-        }
-        race.armHedge(!upgradeRequested && RetryPolicy.isIdempotent(request.method().name()), this::onHedgeDelay);
-    }
-
-    /** No response head within the hedge delay: one more try on another upstream, if the budget allows. */
-    private void onHedgeDelay() {
-        if (done || responseStarted || race.latest() == null || !body.complete() || !retry.replayable()) {
-            return;
-        }
-        switch (admission.admitHedge()) {
-            case BUDGET -> proxy.metrics().retryBudgetExhausted(route.name());
-            case LIMIT -> proxy.metrics().retryLimitReached(cluster.name());
-            case NONE -> {
-                proxy.metrics().hedge(route.name(), "sent");
-                beginTry(true);
-            }
-        }
+    @Override
+    public boolean ended() {
+        return done;
     }
 
     @Override
-    public void onRequestWritten(Attempt a, Channel channel) {
-        if (channel.isWritable()) {
-            // Back-pressure from an earlier try's connection no longer applies.
-            downstream.resume(Downstream.PAUSE_CONNECTING | Downstream.PAUSE_BACKPRESSURE);
-        } else {
-            downstream.pause(Downstream.PAUSE_BACKPRESSURE);
-            downstream.resume(Downstream.PAUSE_CONNECTING);
-        }
+    public boolean responseStarted() {
+        return responseStarted;
     }
 
-    /** Ends the current try's accounting (its connection, if still attached, is closed, never pooled). */
-    private void endTry() {
-        race.endAll();
-        admission.retryEnded();
-    }
-
-    private void scheduleRetry(long delay, boolean sentAnything) {
-        retry.rewind(sentAnything);
-        if (!body.complete()) {
-            downstream.pause(Downstream.PAUSE_CONNECTING);
-        }
-        if (delay == 0) {
-            startTry();
-        } else {
-            backoffTimer = downstream.executor().schedule(this::startTry, delay, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /** Nanoseconds left before the route timeout (effectively unbounded without one). */
-    private long remainingNanos() {
+    @Override
+    public long remainingNanos() {
         long timeout = routeConfig.timeout().toNanos();
         return timeout <= 0 ? Long.MAX_VALUE : timeout - (proxy.clock().nanoTime() - startNanos);
     }
 
     @Override
-    public void onTryFailed(Attempt a, TryOutcome outcome, Throwable cause) {
-        if (done || !race.inFlight(a)) {
-            return;
-        }
-        error = outcome.failure().tag();
-        if (race.othersInFlight(a)) {
-            race.drop(a); // a hedged try is still racing: the request waits for it
-            return;
-        }
-        endTry();
-        long delay = responseStarted || upgradeRequested ? -1
-                : retry.plan(outcome, a.sentAnything(), null, remainingNanos());
-        if (delay >= 0) {
-            scheduleRetry(delay, a.sentAnything());
-            return;
-        }
-        fail(LocalReply.of(outcome.failure()), LocalReply.describe(outcome.failure(), a.upstream().address(), cause), 0);
+    public void onTryError(String tag) {
+        error = tag;
     }
 
     @Override
-    public void onKeepAliveRace(Attempt a) {
-        if (done || !race.inFlight(a)) {
-            return;
-        }
-        error = "keepalive_race";
-        if (race.othersInFlight(a)) {
-            race.drop(a);
-            return;
-        }
-        endTry();
-        scheduleRetry(0, a.sentAnything());
+    public void onTriesExhausted(LocalReply reply, String message) {
+        fail(reply, message, 0);
     }
 
     // ------------------------------------------------------------------ request body
 
     void onRequestContent(HttpContent content) {
-        if (!body.take(content, done)) {
-            return;
-        }
-        HttpContent toSend = retry.keep(content); // admitted: a refused request's parts are dropped by take()
-        Channel ch = race.latest() == null ? null : race.latest().channel();
-        if (ch != null) {
-            ch.write(toSend);
-            if (!ch.isWritable()) {
-                downstream.pause(Downstream.PAUSE_BACKPRESSURE);
-            }
-        } else {
-            retry.queue(toSend);
+        if (body.take(content, done)) { // admitted: a refused request's parts are dropped by take()
+            tries.send(content);
         }
     }
 
     void onClientReadComplete() {
-        if (race.latest() != null) {
-            race.latest().flush();
+        if (tries != null) {
+            tries.flush();
         }
     }
 
     void onClientWritabilityChanged(boolean writable) {
-        if (writable && race.latest() != null) {
-            race.latest().resumeUpstream();
+        if (writable && tries != null) {
+            tries.resumeUpstream();
         }
     }
 
     // ------------------------------------------------------------------ response
 
     @Override
-    public void onResponseHead(Attempt a, HttpResponse response, TryOutcome outcome) {
-        if (done || !race.inFlight(a)) {
-            return;
-        }
-        race.recordHead(outcome.latencyNanos());
-        int code = outcome.status();
-        if (code >= 400 && race.othersInFlight(a)
-                && RetryPolicy.condition(routeConfig.retry(), outcome) != null) {
-            error = "upstream_status_" + code;
-            race.drop(a); // a retriable answer while a hedged try still races: wait for that one
-            return;
-        }
-        race.win(a);
-        if (a.hedge()) {
-            proxy.metrics().hedge(route.name(), "won");
-        }
-        wonAttempt = a.number();
-        lastUpstream = a.upstream();
-        if (code >= 400 && !responseStarted && !upgradeRequested) {
-            long delay = retry.plan(outcome, a.sentAnything(), response.headers().get(HttpHeaderNames.RETRY_AFTER),
-                    remainingNanos());
-            if (delay >= 0) {
-                error = "upstream_status_" + code;
-                endTry();
-                scheduleRetry(delay, a.sentAnything());
-                return;
-            }
-        }
+    public void respond(Attempt a, HttpResponse response, int code) {
         status = code;
-        admission.breakerHead(code, response.headers(), breakerNanos());
+        admission.breakerHead(status, response.headers(), breakerNanos());
         responseStarted = true;
         boolean keepAlive = clientKeepAlive && !closeClientAfter && !proxy.draining();
         if (!downstream.writeHead(response, requestId, admission.hasResponseHeaders() ? admission::addResponseHeaders
@@ -335,8 +185,8 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     }
 
     @Override
-    public void onResponseBody(Attempt a, HttpContent part) {
-        if (a != race.latest() || done || !responseStarted) {
+    public void relay(Attempt a, HttpContent part) {
+        if (!tries.relaying(a) || done || !responseStarted) {
             part.release();
             return;
         }
@@ -352,9 +202,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (last) {
             downstream.flush();
             upstreamNanos = a.elapsedNanos();
-            race.forget(); // the winner alone is left, and completes: its connection goes back to the pool
-            a.completed(body.complete() && !retry.hasUnsent());
-            admission.retryEnded();
+            tries.completed(a);
             finish(!closeClientAfter);
             return;
         }
@@ -364,7 +212,7 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     }
 
     @Override
-    public void onUpstreamReadComplete(Attempt a) {
+    public void flushToClient() {
         if (responseStarted) {
             downstream.flush();
         }
@@ -372,13 +220,13 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
 
     @Override
     public void onResponseBroken(Attempt a) {
-        if (a != race.latest() || done) {
+        if (!tries.relaying(a) || done) {
             return;
         }
         // Bytes already went to the client: all we can do is not pretend the response was complete.
         error = "upstream_reset_mid_response";
         admission.breakerBroken();
-        endTry();
+        tries.endAll();
         abortClient();
     }
 
@@ -396,11 +244,11 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         }
         error = "route_timeout";
         if (responseStarted) {
-            endTry();
+            tries.endAll();
             abortClient();
             return;
         }
-        race.forEach(Attempt::timedOutByRoute);
+        tries.timedOutByRoute();
         fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
                 + routeConfig.timeout().toMillis() + "ms", 0);
     }
@@ -422,17 +270,6 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         fail(LocalReply.REQUEST_TIMEOUT, "request body stalled for " + timeoutMillis + "ms", 0);
     }
 
-    private void cancelRouteTimers() {
-        if (routeTimer != null) {
-            routeTimer.cancel(false);
-            routeTimer = null;
-        }
-        if (backoffTimer != null) {
-            backoffTimer.cancel(false);
-            backoffTimer = null;
-        }
-    }
-
     // ------------------------------------------------------------------ local replies and the end
 
     /**
@@ -444,7 +281,9 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (done) {
             return;
         }
-        endTry();
+        if (tries != null) {
+            tries.endAll();
+        }
         if (reply.upstreamFailure()) {
             admission.breakerFailure(breakerNanos());
         } else {
@@ -500,7 +339,9 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (status == 0) {
             status = 499;
         }
-        endTry();
+        if (tries != null) {
+            tries.endAll();
+        }
         finish(false);
     }
 
@@ -508,15 +349,10 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
     @Override
     public void onUpgrade(Attempt a, HttpResponse response, Channel upstreamChannel) {
         status = 101;
-        cancelRouteTimers();
-        admission.breakerResponse(101, breakerNanos());
         responseStarted = true;
-        done = true;
-        body.cancelTimer();
-        retry.release();
-        race.endAll();
-        admission.releaseAll();
+        admission.breakerResponse(101, breakerNanos());
         upstreamNanos = a.elapsedNanos();
+        end();
         // Logged (and timed) when the tunnel ends, with the bytes relayed both ways, not at the 101.
         downstream.upgrade(response, requestId, upstreamChannel, traffic -> {
             tunnelBytesIn = traffic.fromClient;
@@ -529,29 +365,40 @@ final class Exchange implements Attempt.Owner, RequestBody.Owner {
         if (done) {
             return;
         }
-        done = true;
-        cancelRouteTimers();
-        body.cancelTimer();
-        if (retry != null) {
-            retry.release();
-        }
-        admission.releaseAll();
+        end();
         log();
         downstream.resume(Downstream.PAUSE_CONNECTING | Downstream.PAUSE_BACKPRESSURE);
         downstream.complete(this, keepAlive && !closeClientAfter);
     }
 
+    /** Timers off, the tries and their buffers let go, every permit back. */
+    private void end() {
+        done = true;
+        if (routeTimer != null) {
+            routeTimer.cancel(false);
+            routeTimer = null;
+        }
+        body.cancelTimer();
+        if (tries != null) {
+            tries.endAll();
+            tries.release();
+        }
+        admission.releaseAll();
+    }
+
     private void log() {
         long nanos = proxy.clock().nanoTime() - startNanos;
         int code = status == 0 ? 499 : status;
-        proxy.metrics().request(route.name(), cluster.name(), code, nanos);
+        Cluster last = tries == null ? cluster : tries.cluster();
+        proxy.metrics().request(route.name(), last.name(), code, nanos);
         AccessLog accessLog = proxy.accessLog();
         if (accessLog.enabled()) {
+            Upstream upstream = tries == null ? null : tries.lastUpstream();
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
-                    route.name(), cluster.name(), lastUpstream == null ? null : lastUpstream.address(),
-                    retry == null ? 0 : retry.attempt(), nanos / 1e6, upstreamNanos / 1e6, body.bytes() + tunnelBytesIn, bytesOut,
-                    status >= 400 || status == 0 ? error : null, race.hedgesSent() > 0,
-                    wonAttempt > 0 ? wonAttempt : retry == null ? 0 : retry.attempt()));
+                    route.name(), last.name(), upstream == null ? null : upstream.address(),
+                    tries == null ? 0 : tries.attempts(), nanos / 1e6, upstreamNanos / 1e6,
+                    body.bytes() + tunnelBytesIn, bytesOut, status >= 400 || status == 0 ? error : null,
+                    tries != null && tries.hedged(), tries == null ? 0 : tries.wonAttempt()));
         }
     }
 }
