@@ -58,6 +58,9 @@ def bulwark_conf(port, admin, hedge):
   clusters.app {{
     endpoints = [ {ups} ]
     connect-timeout = 1s
+    # Envoy's (and the contract's) default of 3 retries in flight per cluster turns a 1 s black hole
+    # at 200 req/s into 504s; the retry budget (20% of requests in flight) still bounds a storm.
+    limits {{ max-concurrent-retries = 64 }}
     health-check {{ path = "/health", interval = 500ms, timeout = 500ms, unhealthy-threshold = 2, healthy-threshold = 2,
                     transition-interval = 100ms }}
     outlier-detection {{ readmit = probe{latency} }}
