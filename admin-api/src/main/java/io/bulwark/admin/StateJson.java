@@ -86,6 +86,11 @@ final class StateJson {
             l.put("active_requests", limits.activeRequests());
             l.put("pending_requests", limits.pendingRequests());
             l.put("active_retries", limits.activeRetries());
+            io.bulwark.routing.limits.AdaptiveLimit adaptive = limits.adaptive();
+            if (adaptive != null) {
+                l.put("adaptive_limit", adaptive.limit());
+                l.put("adaptive_rejected", adaptive.rejected());
+            }
         }
         ArrayNode ups = n.putArray("upstreams");
         for (Upstream u : c.upstreams()) {

@@ -27,7 +27,8 @@ final class ClusterConfigParser {
     private static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     private static final List<String> POOL_KEYS = List.of("max-connections-per-upstream", "idle-timeout");
     private static final List<String> LIMITS_KEYS = List.of(
-            "max-concurrent-requests", "max-pending-requests", "max-concurrent-retries");
+            "max-concurrent-requests", "max-pending-requests", "max-concurrent-retries", "adaptive");
+    private static final List<String> ADAPTIVE_KEYS = List.of("min-limit", "max-limit", "initial-limit");
 
     private static final String ENDPOINT_EXPECTED = "\"host:port\" or { address = \"host:port\", weight = N }";
     private static final String HASH_KEY_EXPECTED = "header:NAME, cookie:NAME or client-ip";
@@ -80,7 +81,7 @@ final class ClusterConfigParser {
         Optional<HashKey> hashKey = hashKey(c, balancer);
         Duration connectTimeout = c.positiveDuration("connect-timeout");
         PoolConfig pool = pool(c.object("pool"));
-        LimitsConfig limits = limits(c.object("limits"));
+        LimitsConfig limits = limits(c.object("limits"), defaults);
         Optional<HealthCheckConfig> healthCheck = c.optionalObject("health-check")
                 .map(h -> ClusterHealthParser.healthCheck(h.withDefaults(defaults.healthCheck())));
         OutlierDetectionConfig outlier = ClusterHealthParser.outlierDetection(
@@ -179,11 +180,25 @@ final class ClusterConfigParser {
                 p.positiveDuration("idle-timeout"));
     }
 
-    private static LimitsConfig limits(ConfigReader l) {
+    private static LimitsConfig limits(ConfigReader l, ReferenceDefaults defaults) {
         l.rejectUnknownKeys(LIMITS_KEYS);
         return new LimitsConfig(
                 l.integer("max-concurrent-requests", 1, Integer.MAX_VALUE),
                 l.integer("max-pending-requests", 1, Integer.MAX_VALUE),
-                l.integer("max-concurrent-retries", 1, Integer.MAX_VALUE));
+                l.integer("max-concurrent-retries", 1, Integer.MAX_VALUE),
+                l.optionalObject("adaptive").map(a -> adaptive(a.withDefaults(defaults.adaptiveLimit()))));
+    }
+
+    private static AdaptiveLimitConfig adaptive(ConfigReader a) {
+        a.rejectUnknownKeys(ADAPTIVE_KEYS);
+        int min = a.integer("min-limit", 1, Integer.MAX_VALUE);
+        int max = a.integer("max-limit", 1, Integer.MAX_VALUE);
+        int initial = a.integer("initial-limit", 1, Integer.MAX_VALUE);
+        if (min > max) {
+            a.problem("min-limit", min + " (expected: at most max-limit, " + max + ")");
+        } else if (initial < min || initial > max) {
+            a.problem("initial-limit", initial + " (expected: between min-limit and max-limit, " + min + ".." + max + ")");
+        }
+        return new AdaptiveLimitConfig(min, max, initial);
     }
 }

@@ -106,7 +106,10 @@ final class ConfigJson {
         m.put("limits", ordered(
                 "max-concurrent-requests", c.limits().maxConcurrentRequests(),
                 "max-pending-requests", c.limits().maxPendingRequests(),
-                "max-concurrent-retries", c.limits().maxConcurrentRetries()));
+                "max-concurrent-retries", c.limits().maxConcurrentRetries(),
+                "adaptive", c.limits().adaptive().map(a -> ordered(
+                        "min-limit", a.minLimit(), "max-limit", a.maxLimit(), "initial-limit", a.initialLimit()))
+                        .orElse(null)));
         m.put("health-check", c.healthCheck().map(ConfigJson::healthCheck).orElse(null));
         m.put("outlier-detection", outlier(c.outlierDetection()));
         m.put("panic-threshold", c.panicThreshold());

@@ -19,7 +19,8 @@ record ReferenceDefaults(
         ConfigObject weightedCluster,
         ConfigObject rateLimit,
         ConfigObject fault,
-        ConfigObject outlierLatency) {
+        ConfigObject outlierLatency,
+        ConfigObject adaptiveLimit) {
 
     private static final ReferenceDefaults INSTANCE = load();
 
@@ -43,6 +44,7 @@ record ReferenceDefaults(
                 elements.getObject("weighted-cluster"),
                 elements.getObject("rate-limit"),
                 elements.getObject("fault"),
-                elements.getObject("outlier-latency"));
+                elements.getObject("outlier-latency"),
+                elements.getObject("adaptive-limit"));
     }
 }

@@ -257,6 +257,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anAdaptiveLimitTakesItsDefaultsAndItsBoundsAreChecked() throws Exception {
+        String on = MINIMAL.replace("endpoints = [ \"127.0.0.1:9001\" ] }",
+                "endpoints = [ \"127.0.0.1:9001\" ], limits { adaptive { max-limit = 200 } } }");
+        LimitsConfig limits = ConfigLoader.parse(on, Map.of()).cluster("users").orElseThrow().limits();
+        assertThat(limits.adaptive()).contains(new AdaptiveLimitConfig(8, 200, 64));
+        assertThat(limits.maxConcurrentRequests()).isEqualTo(1024);
+        assertThat(ConfigLoader.parse(MINIMAL, Map.of()).cluster("users").orElseThrow().limits().adaptive()).isEmpty();
+
+        String inverted = MINIMAL.replace("endpoints = [ \"127.0.0.1:9001\" ] }",
+                "endpoints = [ \"127.0.0.1:9001\" ], limits { adaptive { min-limit = 50, max-limit = 10, typo = 1 } } }");
+        assertThatThrownBy(() -> ConfigLoader.parse(inverted, Map.of()))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("bulwark.clusters.users.limits.adaptive.min-limit",
+                                "bulwark.clusters.users.limits.adaptive.typo"));
+        String outside = MINIMAL.replace("endpoints = [ \"127.0.0.1:9001\" ] }",
+                "endpoints = [ \"127.0.0.1:9001\" ], limits { adaptive { min-limit = 10, max-limit = 20, initial-limit = 64 } } }");
+        assertThatThrownBy(() -> ConfigLoader.parse(outside, Map.of()))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> assertThat(e.problems())
+                        .singleElement().satisfies(p -> {
+                            assertThat(p.path()).isEqualTo("bulwark.clusters.users.limits.adaptive.initial-limit");
+                            assertThat(p.message()).contains("between min-limit and max-limit, 10..20");
+                        }));
+    }
+
+    @Test
     void accessLogCanBeSwitchedOffAndItsBlockIsChecked() throws Exception {
         String off = MINIMAL.replace("listener {", "access-log { enabled = false }\n  listener {");
         assertThat(ConfigLoader.parse(off, Map.of()).accessLog().enabled()).isFalse();

@@ -181,6 +181,7 @@ public final class Bulwark implements AutoCloseable {
         Snapshot current = snapshot.get();
         resilienceMetrics.track(current.clusters().values());
         resilienceMetrics.trackBreakers(current.clusters().values().stream().map(Cluster::breaker).toList());
+        resilienceMetrics.trackAdaptive(current.clusters().values());
     }
 
     /**

@@ -2,6 +2,7 @@ package io.bulwark.routing;
 
 import io.bulwark.routing.circuit.ClusterCircuitBreaker;
 import io.bulwark.routing.circuit.Transition;
+import io.bulwark.routing.limits.AdaptiveLimit;
 import io.bulwark.routing.limits.ClusterLimits;
 
 import io.bulwark.config.ClusterConfig;
@@ -89,6 +90,23 @@ public final class Cluster {
         this.breaker.onTransition(t -> publishTransition(events, t));
         this.breaker.watchEligible(this::eligibleCount);
         this.limits = new ClusterLimits(config.limits());
+        watchAdaptiveLimit();
+    }
+
+    /** The adaptive limit's large moves land in the event log (the limits object outlives reloads). */
+    private void watchAdaptiveLimit() {
+        ClusterLimits l = limits;
+        l.onAdaptiveMove((from, to) -> {
+            AdaptiveLimit a = l.adaptive();
+            java.util.Map<String, Object> detail = new java.util.LinkedHashMap<>();
+            detail.put("in_flight", a == null ? 0 : a.inFlight());
+            if (a != null) {
+                detail.put("min_limit", a.config().minLimit());
+                detail.put("max_limit", a.config().maxLimit());
+            }
+            events.publish(new StateEvent(clock.currentTimeMillis(), "adaptive_limit", config.name(), null,
+                    String.valueOf(from), String.valueOf(to), to > from ? "latency_steady" : "latency_rising", detail));
+        });
     }
 
     /**
@@ -102,6 +120,7 @@ public final class Cluster {
         this.breaker.watchEligible(this::eligibleCount);
         previous.limits.reconfigure(config.limits());
         this.limits = previous.limits;
+        watchAdaptiveLimit();
     }
 
     /** The cluster's circuit breaker: one permission per request, judged on its final outcome. */

@@ -5,6 +5,7 @@ import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 import io.bulwark.routing.Upstream;
 import io.bulwark.routing.circuit.ClusterCircuitBreaker;
+import io.bulwark.routing.limits.ClusterLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -32,6 +33,7 @@ public final class ResilienceMetrics implements EventSink {
     public static final String UPSTREAM_EJECTIONS = "bulwark.upstream.ejections";
     public static final String RECOVERY = "bulwark.recovery";
     public static final String CIRCUIT_BREAKER_STATE = "bulwark.circuit.breaker.state";
+    public static final String ADAPTIVE_LIMIT = "bulwark.adaptive.limit";
 
     private static final Duration[] RECOVERY_BUCKETS = {
         Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
@@ -41,6 +43,8 @@ public final class ResilienceMetrics implements EventSink {
     private final MeterRegistry registry;
     private final Map<Upstream, List<Meter>> gauges = new IdentityHashMap<>();
     private final Map<ClusterCircuitBreaker, List<Meter>> breakerGauges = new IdentityHashMap<>();
+    /** The adaptive-limit gauge per cluster name, with the limits object it reads. */
+    private final Map<String, Map.Entry<ClusterLimits, Meter>> adaptiveGauges = new java.util.HashMap<>();
 
     public ResilienceMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -74,6 +78,32 @@ public final class ResilienceMetrics implements EventSink {
                     .register(registry));
         }
         return meters;
+    }
+
+    /**
+     * Registers the {@code bulwark_adaptive_limit} gauge of each cluster with an adaptive limit, and
+     * removes those of clusters that no longer have one.
+     */
+    public synchronized void trackAdaptive(Collection<Cluster> clusters) {
+        Map<String, ClusterLimits> wanted = new java.util.HashMap<>();
+        for (Cluster c : clusters) {
+            if (c.limits().adaptive() != null) {
+                wanted.put(c.name(), c.limits());
+            }
+        }
+        adaptiveGauges.entrySet().removeIf(e -> {
+            if (wanted.get(e.getKey()) == e.getValue().getKey()) {
+                return false;
+            }
+            registry.remove(e.getValue().getValue());
+            return true;
+        });
+        wanted.forEach((name, limits) -> adaptiveGauges.computeIfAbsent(name, n -> Map.entry(limits,
+                Gauge.builder(ADAPTIVE_LIMIT, limits, l -> l.adaptive() == null ? Double.NaN : l.adaptive().limit())
+                        .description("The cluster's adaptive concurrency limit on requests in flight")
+                        .tags("cluster", n)
+                        .strongReference(true)
+                        .register(registry))));
     }
 
     /** Registers gauges for new upstreams and removes those of upstreams no longer in use. */

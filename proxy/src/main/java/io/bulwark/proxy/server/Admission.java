@@ -6,6 +6,7 @@ import io.bulwark.routing.Cluster;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.RoutePolicies;
 import io.bulwark.routing.RequestView;
+import io.bulwark.routing.limits.AdaptiveLimit;
 import io.bulwark.routing.limits.Permit;
 import io.bulwark.routing.ratelimit.RateLimitDecision;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
@@ -30,10 +31,13 @@ import java.util.Optional;
  *     outcome is not the upstreams' doing;</li>
  * <li><b>bulkhead</b> of the cluster, {@code max-concurrent-requests} (503 {@code overloaded}) — and
  *     the request counts towards the route's retry budget from here;</li>
+ * <li><b>adaptive limit</b> of the cluster, when it has one (503 {@code overloaded}): it learns from
+ *     the latency of the requests it lets through ({@link #breakerResponse}, {@link #breakerFailure});</li>
  * <li><b>fault injection</b> of the route (the configured abort status, or a delay).</li>
  * </ol>
  * Later, per try: {@code max-pending-requests} while waiting for a pooled connection, and per retry
- * the retry budget and {@code max-concurrent-retries} ({@link RetryPermits}).
+ * the retry budget and {@code max-concurrent-retries} ({@link RetryPermits}); with an adaptive limit a
+ * retry or hedge is refused first, while the cluster's requests in flight are within a tenth of it.
  *
  * <p>Confined to the request's event loop.
  */
@@ -66,6 +70,8 @@ final class Admission implements RetryPermits {
     private Permit retryBudget;
     private Permit retryLimit;
     private boolean breakerHeld;
+    /** The slot under the cluster's adaptive limit; null without one (or once sampled). */
+    private AdaptiveLimit.Slot adaptiveSlot;
 
     Admission(RoutePolicies route, Cluster cluster) {
         this.route = route;
@@ -89,6 +95,14 @@ final class Admission implements RetryPermits {
         if (!admitRequest()) {
             return new Verdict(LocalReply.OVERLOADED, "cluster " + clusterName + " is at max-concurrent-requests ("
                     + cluster.limits().config().maxConcurrentRequests() + ")", 0, 0);
+        }
+        AdaptiveLimit adaptive = cluster.limits().adaptive();
+        if (adaptive != null) {
+            adaptiveSlot = adaptive.tryAcquire();
+            if (adaptiveSlot == null) {
+                return new Verdict(LocalReply.OVERLOADED, "cluster " + clusterName
+                        + " is at its adaptive concurrency limit (" + adaptive.limit() + ")", 0, 0);
+            }
         }
         FaultInjection.Decision fault = faults.decide(routing);
         if (fault.abortStatus() > 0) {
@@ -210,6 +224,7 @@ final class Admission implements RetryPermits {
 
     /** The request's final response head, {@code nanos} after its first try started. */
     void breakerResponse(int status, long nanos) {
+        sampleAdaptive(nanos, status >= 500);
         if (breakerHeld) {
             breakerHeld = false;
             cluster.breaker().onResponse(status, nanos);
@@ -218,6 +233,7 @@ final class Admission implements RetryPermits {
 
     /** The upstreams failed the request after its retries (or gave a failing gRPC status). */
     void breakerFailure(long nanos) {
+        sampleAdaptive(nanos, true);
         if (breakerHeld) {
             breakerHeld = false;
             cluster.breaker().onLocalFailure(nanos);
@@ -229,6 +245,14 @@ final class Admission implements RetryPermits {
         if (breakerHeld) {
             breakerHeld = false;
             cluster.breaker().releasePermission();
+        }
+    }
+
+    /** The adaptive limit's sample of this request: its time to response head, and whether the upstreams failed it. */
+    private void sampleAdaptive(long nanos, boolean dropped) {
+        if (adaptiveSlot != null) {
+            adaptiveSlot.sample(nanos, dropped);
+            adaptiveSlot = null;
         }
     }
 
@@ -282,6 +306,10 @@ final class Admission implements RetryPermits {
 
     /** Takes a retry-budget permit and a cluster retry permit (both or neither) into {@code taken*}. */
     private Refusal takeRetryPermits() {
+        AdaptiveLimit adaptive = cluster.limits().adaptive();
+        if (adaptive != null && !adaptive.hasRoomForExtraTry()) {
+            return Refusal.LIMIT; // near the adaptive limit, retries and hedges are shed first
+        }
         Optional<Permit> budget = route.budget().tryAcquireRetry();
         if (budget.isEmpty()) {
             return Refusal.BUDGET;
@@ -305,6 +333,10 @@ final class Admission implements RetryPermits {
     /** Everything back, at the end of the request (idempotent). */
     void releaseAll() {
         breakerRelease();
+        if (adaptiveSlot != null) {
+            adaptiveSlot.close(); // ended without a verdict on the upstreams: no sample
+            adaptiveSlot = null;
+        }
         if (hedgePermits != null) {
             hedgePermits.forEach(Permit::close);
             hedgePermits = null;

@@ -5,6 +5,7 @@ import io.bulwark.config.LimitsConfig;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 
 /**
  * The bulkhead of one cluster ({@code limits} block), checked after the circuit breaker and before
@@ -28,14 +29,68 @@ public final class ClusterLimits {
     private final AtomicInteger activeRetries = new AtomicInteger();
     private final LongAdder[] overflows = {new LongAdder(), new LongAdder(), new LongAdder()};
     private volatile LimitsConfig config;
+    /** The adaptive limit ({@code limits.adaptive}); null when off. */
+    private volatile AdaptiveLimit adaptive;
+
+    /** An adaptive limit's moves are reported once it has moved by this factor since the last report. */
+    public static final double ADAPTIVE_REPORT_FACTOR = 1.5;
+
+    private volatile BiConsumer<Integer, Integer> adaptiveMoves = (from, to) -> { };
+    /** The adaptive limit last reported (or at its start); guarded by {@code this}. */
+    private int reportedLimit;
 
     public ClusterLimits(LimitsConfig config) {
         this.config = config;
+        this.adaptive = config.adaptive().map(a -> watch(new AdaptiveLimit(a))).orElse(null);
     }
 
-    /** Applies a reloaded cluster's limits, keeping what is in flight. */
+    /**
+     * Calls {@code listener} with (from, to) whenever the adaptive limit has moved by
+     * {@value #ADAPTIVE_REPORT_FACTOR}x or more, up or down, since the last call: for the event log,
+     * which must not get a line per sample.
+     */
+    public void onAdaptiveMove(BiConsumer<Integer, Integer> listener) {
+        this.adaptiveMoves = listener;
+    }
+
+    private AdaptiveLimit watch(AdaptiveLimit a) {
+        synchronized (this) {
+            reportedLimit = a.limit();
+        }
+        a.onChange(this::adaptiveMoved);
+        return a;
+    }
+
+    private void adaptiveMoved(int limit) {
+        int from;
+        synchronized (this) {
+            if (limit < reportedLimit * ADAPTIVE_REPORT_FACTOR && limit * ADAPTIVE_REPORT_FACTOR > reportedLimit) {
+                return;
+            }
+            from = reportedLimit;
+            reportedLimit = limit;
+        }
+        adaptiveMoves.accept(from, limit);
+    }
+
+    /**
+     * Applies a reloaded cluster's limits, keeping what is in flight; an unchanged adaptive block
+     * keeps the limit it has learnt.
+     */
     public void reconfigure(LimitsConfig config) {
         this.config = config;
+        AdaptiveLimit before = adaptive;
+        this.adaptive = config.adaptive()
+                .map(a -> {
+                    AdaptiveLimit next = before == null ? new AdaptiveLimit(a) : before.reconfigured(a);
+                    return next == before ? before : watch(next);
+                })
+                .orElse(null);
+    }
+
+    /** The adaptive concurrency limit, or null when the cluster has none. */
+    public AdaptiveLimit adaptive() {
+        return adaptive;
     }
 
     public LimitsConfig config() {
