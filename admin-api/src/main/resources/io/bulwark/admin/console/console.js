@@ -188,7 +188,8 @@
 
   function renderConfig() {
     const r = summary.last_reload;
-    let html = '<p>' + esc(summary.clusters.length) + ' clusters, ' + esc(summary.routes) + ' routes. Reload by: '
+    const n = (k, word) => k + ' ' + word + (k === 1 ? '' : 's');
+    let html = '<p>' + n(summary.clusters.length, 'cluster') + ', ' + n(summary.routes, 'route') + '. Reload by: '
       + (summary.reload_paths.length ? esc(summary.reload_paths.join(', ')) : 'none (no config file)') + '. ';
     if (!r) {
       html += 'Last reload: ' + badge('muted', 'none') + ' (the config loaded at start is in force).';
@@ -318,12 +319,15 @@
 
   function renderEvents(events) {
     setHtml('events', events.map((e) => {
-      const bad = /eject|unhealthy|open|panic_entered|rejected|drain/.test(e.type + ' ' + e.to + ' ' + e.reason);
+      const bad = e.type === 'ejected' || e.type === 'panic_entered' || e.reason === 'rejected'
+        || ['unhealthy', 'open', 'draining', 'drained'].includes(e.to);
+      const good = ['unejected', 'recovered', 'restored', 'panic_left'].includes(e.type) || e.to === 'healthy'
+        || e.to === 'closed' || e.reason === 'accepted';
       const d = e.detail || {};
       const extra = [d.note ? 'note: “' + d.note + '”' : null, d.ttl_ms ? 'ttl ' + ms(d.ttl_ms) : null,
         d.summary || null, d.first_problem || null, d.route ? 'route ' + d.route : null].filter((x) => x);
       return '<li class="event" data-type="' + esc(e.type) + '"><time>' + esc(new Date(e.time).toLocaleTimeString())
-        + '</time>' + badge(bad ? 'bad' : 'info', e.type) + ' ' + esc([e.cluster, e.upstream].filter((x) => x).join(' / '))
+        + '</time>' + badge(bad ? 'bad' : good ? 'ok' : 'info', e.type) + ' ' + esc([e.cluster, e.upstream].filter((x) => x).join(' / '))
         + ' ' + esc(e.from || '') + (e.to ? ' → ' + esc(e.to) : '') + (e.reason ? ' <span class="muted">(' + esc(e.reason) + ')</span>' : '')
         + (extra.length ? ' <span class="muted">' + esc(extra.join(' · ')) + '</span>' : '') + '</li>';
     }).join('') || '<li class="muted">no events yet</li>');
@@ -345,8 +349,8 @@
         + '<td><code>' + esc(match) + '</code>' + (r.prefix_rewrite ? '<br>rewrite → <code>' + esc(r.prefix_rewrite) + '</code>' : '') + '</td>'
         + '<td>' + esc(r.clusters.map((c) => c.name + (r.clusters.length > 1 ? ' ×' + c.weight : '')).join(', ')) + '</td>'
         + '<td>' + ms(r.timeout_ms) + '</td>'
-        + '<td>' + (rt.max_retries > 0 ? esc(rt.max_retries) + '× on ' + esc(rt.retry_on.join(', ')) + ', per try '
-          + ms(rt.per_try_timeout_ms) + ', budget ' + esc(rt.budget_percent) + '%' : 'none') + '</td>'
+        + '<td>' + (rt.max_retries > 0 ? esc(rt.max_retries) + '× on ' + esc(rt.retry_on.join(', '))
+          + (rt.per_try_timeout_ms > 0 ? ', per try ' + ms(rt.per_try_timeout_ms) : '') + ', budget ' + esc(rt.budget_percent) + '%' : 'none') + '</td>'
         + '<td>' + (r.hedge ? (r.hedge.delay ? 'after ' + esc(r.hedge.delay) : 'after ' + ms(r.hedge.delay_ms))
           + ', +' + esc(r.hedge.max_extra) : 'off') + '</td>'
         + '<td>' + (r.rate_limit ? esc(r.rate_limit.requests_per_second) + '/s, burst ' + esc(r.rate_limit.burst)
