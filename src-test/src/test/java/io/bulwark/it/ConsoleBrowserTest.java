@@ -132,6 +132,9 @@ class ConsoleBrowserTest {
                 admin("POST", path + "/uneject", null);
             }
         }
+        if (json.readTree(admin("GET", "/api/v1/routes/app-route/fault", null).body()).get("active").asBoolean()) {
+            admin("PUT", "/api/v1/routes/app-route/fault", "{}");
+        }
         // A page of the same origin without the console's script, so no poll races the clearing.
         driver.get(adminUrl() + "/live");
         driver.executeScript("sessionStorage.clear()");
@@ -257,6 +260,40 @@ class ConsoleBrowserTest {
         assertThat(text(By.id("confirm-error"))).startsWith("409: ").contains("is the last eligible upstream of app");
         assertThat(upstream(last).get("admin").asText()).isEqualTo("active");
         driver.findElement(By.id("confirm-cancel")).click();
+    }
+
+    @Test
+    void faultInjectionIsSwitchedOnAndOffFromTheRouteTable() throws Exception {
+        login(TOKEN);
+        By faultCell = By.cssSelector("tr.route[data-route='app-route'] .fault");
+        await().atMost(Duration.ofSeconds(5)).until(() -> text(faultCell).contains("off"));
+
+        retryStale(() -> {
+            driver.findElement(faultCell).findElement(By.cssSelector("button[data-action='fault']")).click();
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> driver.findElement(By.id("confirm")).isDisplayed());
+        WebElement abort = driver.findElement(By.id("f-abort"));
+        abort.clear();
+        abort.sendKeys("100");
+        driver.findElement(By.id("confirm-ok")).click();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> text(faultCell).contains("ON"));
+        assertThat(text(faultCell)).contains("abort 100% (503)");
+        assertThat(proxyGet()).isEqualTo(503);
+        await().atMost(Duration.ofSeconds(3)).until(() -> text(By.id("events")).contains("fault"));
+
+        retryStale(() -> {
+            driver.findElement(faultCell).findElement(By.cssSelector("button[data-action='fault']")).click();
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> driver.findElement(By.id("confirm")).isDisplayed());
+        assertThat(text(By.id("confirm-effect"))).contains("Turn off");
+        driver.findElement(By.id("confirm-ok")).click();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> text(faultCell).contains("off"));
+        assertThat(proxyGet()).isEqualTo(200);
+        assertThat(severe(driver.manage().logs().get(LogType.BROWSER).getAll())).isEmpty();
     }
 
     // ---- the page ----

@@ -311,9 +311,10 @@
     setHtml('timeline', html);
     // Widths through the CSSOM: the page's policy allows no inline style attributes.
     document.querySelectorAll('#timeline .bar').forEach((bar) => {
-      bar.children[0].style.width = bar.dataset.wDetect;
-      bar.children[1].style.width = bar.dataset.wOut;
-      bar.children[2].style.width = bar.dataset.wRamp;
+      [bar.dataset.wDetect, bar.dataset.wOut, bar.dataset.wRamp].forEach((w, i) => {
+        bar.children[i].style.width = w;
+        bar.children[i].classList.toggle('nonzero', parseFloat(w) > 0); // a short phase stays visible
+      });
     });
   }
 
