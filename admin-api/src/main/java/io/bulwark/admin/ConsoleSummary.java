@@ -1,5 +1,6 @@
 package io.bulwark.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bulwark.config.LimitsConfig;
@@ -10,7 +11,8 @@ import io.bulwark.routing.Upstream;
 import io.bulwark.routing.limits.ClusterLimits;
 
 import java.time.Instant;
-import java.util.Iterator;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * {@code GET /api/v1/summary}: in one call, what the operator console polls every second. Every
@@ -59,9 +61,14 @@ final class ConsoleSummary {
                     .put("pending_requests", max.maxPendingRequests())
                     .put("active_retries", max.maxConcurrentRetries());
         }
-        Iterator<Upstream> ups = c.upstreams().iterator();
-        for (com.fasterxml.jackson.databind.JsonNode u : n.get("upstreams")) {
-            extras((ObjectNode) u, ups.next());
+        // By address: a DNS refresh may change the cluster's upstreams between two reads of the list.
+        Map<String, Upstream> byAddress = new HashMap<>();
+        c.upstreams().forEach(u -> byAddress.put(u.address(), u));
+        for (JsonNode u : n.get("upstreams")) {
+            Upstream upstream = byAddress.get(u.get("address").asText());
+            if (upstream != null) {
+                extras((ObjectNode) u, upstream);
+            }
         }
         return n;
     }
