@@ -131,6 +131,12 @@ class ConsoleBrowserTest {
             if (!state.get("outlier").isNull()) {
                 admin("POST", path + "/uneject", null);
             }
+            if (!state.get("override").asText().equals("none")) {
+                admin("PUT", path + "/health", "{\"override\":\"none\"}");
+            }
+            if (state.get("weight").asInt() != 1) {
+                admin("PUT", path + "/weight", "{\"weight\":1}");
+            }
         }
         if (json.readTree(admin("GET", "/api/v1/routes/app-route/fault", null).body()).get("active").asBoolean()) {
             admin("PUT", "/api/v1/routes/app-route/fault", "{}");
@@ -260,6 +266,36 @@ class ConsoleBrowserTest {
         assertThat(text(By.id("confirm-error"))).startsWith("409: ").contains("is the last eligible upstream of app");
         assertThat(upstream(last).get("admin").asText()).isEqualTo("active");
         driver.findElement(By.id("confirm-cancel")).click();
+    }
+
+    @Test
+    void aWeightAndAnOverrideWithATtlShowTheirShareAndTimeLeft() throws Exception {
+        login(TOKEN);
+        TestUpstream heavy = upstreams[0];
+        await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(heavy).contains("eligible"));
+
+        click(heavy, "weight");
+        WebElement weight = driver.findElement(By.id("f-weight"));
+        weight.clear();
+        weight.sendKeys("3");
+        await().atMost(Duration.ofSeconds(2)).until(() -> text(By.id("confirm-effect")).contains("about 60%"));
+        driver.findElement(By.id("f-ttl")).sendKeys("10m");
+        driver.findElement(By.id("confirm-ok")).click();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> text(row(heavy), ".weight").contains("(60%)"));
+        assertThat(text(row(heavy), ".weight")).contains("config 1").contains("back in 10 min");
+        assertThat(upstream(heavy).get("weight").asInt()).isEqualTo(3);
+
+        TestUpstream sick = upstreams[1];
+        click(sick, "override");
+        driver.findElement(By.cssSelector("#f-override option[value='unhealthy']")).click();
+        assertThat(text(By.id("confirm-effect"))).contains("This leaves 2 of 3 upstreams eligible");
+        driver.findElement(By.id("f-ttl")).sendKeys("30s");
+        driver.findElement(By.id("confirm-ok")).click();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> stateOf(sick).contains("forced unhealthy"));
+        assertThat(text(row(sick), ".override")).contains("forced unhealthy").containsPattern("\\d+(\\.\\d)? s left");
+        assertThat(stateOf(sick)).contains("override_unhealthy");
     }
 
     @Test
