@@ -40,6 +40,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final OperatorActions actions;
     private final OperatorStateFile stateFile;
     private final Clock clock;
+    private final ConsoleSummary summary;
 
     /**
      * @param events the log {@code GET /api/v1/events} reads; a route's fault switch is written to it directly
@@ -55,6 +56,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
         this.stateFile = stateFile;
         this.clock = clock;
         this.actions = new OperatorActions(proxy, sink, clock, timers, stateFile);
+        this.summary = new ConsoleSummary(proxy, events, actions, clock);
     }
 
     /** Re-applies the overrides saved in the state file (at start, before serving). */
@@ -120,6 +122,8 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 return p.length == 1 ? get(method, () -> events(query)) : null;
             case "recovery":
                 return p.length == 1 ? get(method, this::recovery) : null;
+            case "summary":
+                return p.length == 1 ? get(method, () -> ok(summary.render())) : null;
             default:
                 return null;
         }
@@ -164,14 +168,14 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     return AdminResponse.error(409, "conflict", u.address() + " is the last eligible upstream of "
                             + cluster.name() + "; draining it would leave no upstream (use ?force=true)");
                 }
-                actions.drain(u, ttl(param(query, "ttl")));
+                actions.drain(u, ttl(param(query, "ttl")), note(param(query, "note")));
                 return new AdminResponse(202, StateJson.write(StateJson.upstream(u)));
             }
             case "restore":
                 if (method != HttpMethod.POST) {
                     return notAllowed(method);
                 }
-                actions.restore(u);
+                actions.restore(u, note(param(query, "note")));
                 return ok(StateJson.upstream(u));
             case "uneject":
                 if (method != HttpMethod.POST) {
@@ -192,7 +196,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     throw new BadRequest("override must be \"healthy\", \"unhealthy\" or \"none\", got \""
                             + value + "\"");
                 }
-                actions.override(u, override, ttl(optionalText(json, "ttl")));
+                actions.override(u, override, ttl(optionalText(json, "ttl")), note(optionalText(json, "note")));
                 return ok(StateJson.upstream(u));
             }
             case "weight": {
@@ -204,7 +208,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 if (w == null || !w.isIntegralNumber() || w.asLong() < 0 || w.asLong() > 1_000_000) {
                     throw new BadRequest("weight must be an integer 0..1000000");
                 }
-                actions.weight(u, w.asInt(), ttl(optionalText(json, "ttl")));
+                actions.weight(u, w.asInt(), ttl(optionalText(json, "ttl")), note(optionalText(json, "note")));
                 return ok(StateJson.upstream(u));
             }
             default:
@@ -349,6 +353,19 @@ public final class AdminApi implements AdminServer.ApiHandler {
         }
         return v.asText();
     }
+
+    /** The operator's words for a change (event detail {@code note}); null when absent or blank. */
+    static String note(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (text.length() > MAX_NOTE) {
+            throw new BadRequest("note is longer than " + MAX_NOTE + " characters");
+        }
+        return text.strip();
+    }
+
+    private static final int MAX_NOTE = 200;
 
     /** A TTL such as {@code 10m}, {@code 30s}, {@code 1h}, {@code 250ms}; null when absent. */
     static Duration ttl(String text) {

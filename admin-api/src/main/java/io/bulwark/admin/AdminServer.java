@@ -35,8 +35,9 @@ import java.util.function.Supplier;
 
 /**
  * The admin HTTP server, on its own event loop so that a flooded data plane cannot starve it.
- * {@code /live}, {@code /ready} and {@code /metrics} are always open; every {@code /api} path
- * needs the bearer token when one is configured.
+ * {@code /live}, {@code /ready}, {@code /metrics} and the operator console's static files
+ * ({@code /}, see {@link ConsolePage}) are always open; every {@code /api} path needs the bearer
+ * token when one is configured.
  */
 public final class AdminServer {
 
@@ -130,7 +131,9 @@ public final class AdminServer {
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
         HttpMethod method = request.method();
-        boolean readOnlyPath = path.equals("/live") || path.equals("/ready") || path.equals("/metrics");
+        ConsolePage.Asset console = ConsolePage.asset(path);
+        boolean readOnlyPath = path.equals("/live") || path.equals("/ready") || path.equals("/metrics")
+                || console != null;
         if (readOnlyPath && method != HttpMethod.GET && method != HttpMethod.HEAD) {
             // As every read-only /api endpoint does: a POST to /metrics is a mistake worth saying so.
             FullHttpResponse r = json(ctx, AdminResponse.error(405, "method_not_allowed",
@@ -150,6 +153,9 @@ public final class AdminServer {
                         "text/plain; version=0.0.4; charset=utf-8");
             default:
                 break;
+        }
+        if (console != null) {
+            return console(ctx, console);
         }
         if (!path.startsWith("/api/")) {
             return json(ctx, AdminResponse.error(404, "not_found", "no admin endpoint " + path));
@@ -188,6 +194,21 @@ public final class AdminServer {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes())
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return r;
+    }
+
+    /** A console file, with the headers that keep the page from being framed, sniffed or injected into. */
+    private static FullHttpResponse console(ChannelHandlerContext ctx, ConsolePage.Asset asset) {
+        ByteBuf buf = ctx.alloc().buffer(asset.body().length);
+        buf.writeBytes(asset.body());
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, buf);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, asset.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, buf.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, ConsolePage.CONTENT_SECURITY_POLICY)
+                .set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY")
+                .set("X-Content-Type-Options", "nosniff")
+                .set("Referrer-Policy", "no-referrer");
         return r;
     }
 

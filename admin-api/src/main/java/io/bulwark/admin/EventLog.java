@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bounded event log behind {@code GET /api/v1/events}: every state transition (detectors,
@@ -18,7 +19,10 @@ public final class EventLog implements EventSink {
 
     private final ConcurrentLinkedDeque<StateEvent> events = new ConcurrentLinkedDeque<>();
     private final AtomicInteger size = new AtomicInteger();
+    private final AtomicLong published = new AtomicLong();
     private final int capacity;
+    /** The newest {@code reload} event, kept apart so it outlives the ring (the console shows it). */
+    private volatile StateEvent lastReload;
 
     public EventLog(int capacity) {
         this.capacity = capacity;
@@ -26,7 +30,11 @@ public final class EventLog implements EventSink {
 
     @Override
     public void publish(StateEvent event) {
+        if ("reload".equals(event.type())) {
+            lastReload = event;
+        }
         events.addFirst(event);
+        published.incrementAndGet();
         if (size.incrementAndGet() > capacity) {
             if (events.pollLast() != null) {
                 size.decrementAndGet();
@@ -42,6 +50,16 @@ public final class EventLog implements EventSink {
             out.add(it.next());
         }
         return out;
+    }
+
+    /** How many events were ever published: a client polling the log refetches only when it moved. */
+    public long published() {
+        return published.get();
+    }
+
+    /** The newest config reload (accepted or rejected), if any happened since start. */
+    public java.util.Optional<StateEvent> lastReload() {
+        return java.util.Optional.ofNullable(lastReload);
     }
 
     public int capacity() {

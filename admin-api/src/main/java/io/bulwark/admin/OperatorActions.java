@@ -51,7 +51,8 @@ final class OperatorActions {
         }
     }
 
-    private long until(Upstream u, Kind kind) {
+    /** When a pending TTL revert of {@code kind} is due (epoch millis); 0 when none is pending. */
+    long until(Upstream u, Kind kind) {
         Long t = untils.get(new Key(u.cluster(), u.address(), kind));
         return t == null ? 0 : t;
     }
@@ -64,16 +65,17 @@ final class OperatorActions {
         return cluster.upstreams().stream().noneMatch(other -> other != u && other.eligible());
     }
 
-    void drain(Upstream u, Duration ttl) {
-        drain(u, ttl, "operator");
+    /** @param note the operator's own words for why (in the event's detail); null for none */
+    void drain(Upstream u, Duration ttl, String note) {
+        drain(u, ttl, "operator", note);
     }
 
     /** @param reason {@code operator}, or {@code state_file} when re-applied at start */
-    void drain(Upstream u, Duration ttl, String reason) {
+    void drain(Upstream u, Duration ttl, String reason, String note) {
         String from = StateJson.lower(u.admin());
         u.setAdmin(Upstream.AdminState.DRAINING);
         proxy.closeIdleConnections(u);
-        publish(u, "drained", from, StateJson.lower(u.admin()), reason, ttlDetail(ttl));
+        publish(u, "drained", from, StateJson.lower(u.admin()), reason, detail(ttl, note));
         scheduleRevert(u, Kind.DRAIN, ttl, () -> {
             if (u.admin() != Upstream.AdminState.ACTIVE) {
                 String before = StateJson.lower(u.admin());
@@ -85,22 +87,22 @@ final class OperatorActions {
         persist(u);
     }
 
-    void restore(Upstream u) {
+    void restore(Upstream u, String note) {
         cancelRevert(u, Kind.DRAIN);
         String from = StateJson.lower(u.admin());
         u.setAdmin(Upstream.AdminState.ACTIVE);
-        publish(u, "restored", from, "active", "operator", Map.of());
+        publish(u, "restored", from, "active", "operator", detail(null, note));
         persist(u);
     }
 
-    void override(Upstream u, Upstream.HealthOverride value, Duration ttl) {
-        override(u, value, ttl, "operator");
+    void override(Upstream u, Upstream.HealthOverride value, Duration ttl, String note) {
+        override(u, value, ttl, "operator", note);
     }
 
-    void override(Upstream u, Upstream.HealthOverride value, Duration ttl, String reason) {
+    void override(Upstream u, Upstream.HealthOverride value, Duration ttl, String reason, String note) {
         String from = StateJson.lower(u.override());
         u.setOverride(value);
-        publish(u, "health_override", from, StateJson.lower(value), reason, ttlDetail(ttl));
+        publish(u, "health_override", from, StateJson.lower(value), reason, detail(ttl, note));
         if (value == Upstream.HealthOverride.NONE) {
             cancelRevert(u, Kind.OVERRIDE);
         } else {
@@ -114,14 +116,14 @@ final class OperatorActions {
         persist(u);
     }
 
-    void weight(Upstream u, int weight, Duration ttl) {
-        weight(u, weight, ttl, "operator");
+    void weight(Upstream u, int weight, Duration ttl, String note) {
+        weight(u, weight, ttl, "operator", note);
     }
 
-    void weight(Upstream u, int weight, Duration ttl, String reason) {
+    void weight(Upstream u, int weight, Duration ttl, String reason, String note) {
         int from = u.weight();
         u.setWeight(weight);
-        publish(u, "weight", Integer.toString(from), Integer.toString(weight), reason, ttlDetail(ttl));
+        publish(u, "weight", Integer.toString(from), Integer.toString(weight), reason, detail(ttl, note));
         scheduleRevert(u, Kind.WEIGHT, ttl, () -> {
             int before = u.weight();
             u.setWeight(u.configuredWeight());
@@ -137,10 +139,13 @@ final class OperatorActions {
         return cluster.outlierDetector().uneject(u);
     }
 
-    private static Map<String, Object> ttlDetail(Duration ttl) {
+    private static Map<String, Object> detail(Duration ttl, String note) {
         Map<String, Object> d = new LinkedHashMap<>();
         if (ttl != null) {
             d.put("ttl_ms", ttl.toMillis());
+        }
+        if (note != null) {
+            d.put("note", note);
         }
         return d;
     }

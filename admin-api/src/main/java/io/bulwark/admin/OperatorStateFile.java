@@ -167,20 +167,20 @@ public final class OperatorStateFile {
                 if (n.path("drained").asBoolean(false)) {
                     Duration ttl = remaining(n, "drain_until", now);
                     if (ttl == null || !ttl.isNegative()) {
-                        actions.drain(u, ttl, "state_file");
+                        actions.drain(u, ttl, "state_file", null);
                     }
                 }
                 if (n.hasNonNull("override")) {
                     Duration ttl = remaining(n, "override_until", now);
                     if (ttl == null || !ttl.isNegative()) {
                         actions.override(u, Upstream.HealthOverride.valueOf(
-                                n.get("override").asText().toUpperCase(Locale.ROOT)), ttl, "state_file");
+                                n.get("override").asText().toUpperCase(Locale.ROOT)), ttl, "state_file", null);
                     }
                 }
                 if (n.hasNonNull("weight")) {
                     Duration ttl = remaining(n, "weight_until", now);
                     if (ttl == null || !ttl.isNegative()) {
-                        actions.weight(u, n.get("weight").asInt(), ttl, "state_file");
+                        actions.weight(u, n.get("weight").asInt(), ttl, "state_file", null);
                     }
                 }
                 applied++;

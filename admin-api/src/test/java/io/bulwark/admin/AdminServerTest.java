@@ -116,6 +116,46 @@ class AdminServerTest {
     }
 
     @Test
+    void theConsolePageIsServedWithoutTheTokenUnderAStrictSecurityPolicy() throws Exception {
+        HttpResponse<String> page = send("GET", "/", null, null);
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+        assertThat(page.body()).contains("<script src=\"/console.js\"").doesNotContain("<script>")
+                .doesNotContain("style=").doesNotContain("http://").doesNotContain("https://");
+        String csp = page.headers().firstValue("content-security-policy").orElseThrow();
+        assertThat(csp).contains("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'")
+                .doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
+        assertThat(page.headers().firstValue("x-frame-options")).hasValue("DENY");
+        assertThat(page.headers().firstValue("x-content-type-options")).hasValue("nosniff");
+        assertThat(page.headers().firstValue("cache-control")).hasValue("no-store");
+        assertThat(page.headers().firstValue("set-cookie")).isEmpty();
+
+        HttpResponse<String> script = send("GET", "/console.js", null, null);
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.headers().firstValue("content-type")).hasValue("text/javascript; charset=utf-8");
+        assertThat(script.body()).contains("/api/v1/summary").contains("sessionStorage")
+                .doesNotContain("localStorage").doesNotContain("document.cookie");
+        assertThat(send("GET", "/console.css", null, null).headers().firstValue("content-type"))
+                .hasValue("text/css; charset=utf-8");
+    }
+
+    @Test
+    void theConsoleIsReadOnlyAndOtherPathsStay404() throws Exception {
+        assertThat(send("POST", "/", null, "x").statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/index.html", null, null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/console.js.map", null, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theSummaryNeedsTheTokenLikeEveryApiPath() throws Exception {
+        assertThat(send("GET", "/api/v1/summary", null, null).statusCode()).isEqualTo(401);
+        HttpResponse<String> r = withToken("GET", "/api/v1/summary", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(json(r).get("clusters")).hasSize(2);
+    }
+
+    @Test
     void theRightTokenGetsThrough() throws Exception {
         HttpResponse<String> r = withToken("GET", "/api/v1/clusters", null);
 

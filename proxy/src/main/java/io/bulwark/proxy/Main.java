@@ -160,6 +160,7 @@ public final class Main {
             out.println("Bulwark demo is running.");
             out.println("  proxy:  http://127.0.0.1:" + proxyPort + "/");
             out.println("  admin:  http://127.0.0.1:" + adminPortFinal + "/ready  (metrics at /metrics)");
+            out.println("  console: http://127.0.0.1:" + adminPortFinal + "/  (open it in a browser; no token in the demo)");
             out.println("  upstreams: healthy :" + upstreams.healthyPort() + ", slow :" + upstreams.slowPort()
                     + ", flaky :" + upstreams.flakyPort());
             out.println();

@@ -39,6 +39,12 @@ class DemoCommandTest {
             }
             assertThat(demo.stdout()).anyMatch(l -> l.contains("http://127.0.0.1:" + port + "/"));
             assertThat(demo.stdout()).anyMatch(l -> l.contains("curl"));
+            // The console the demo points to is in the jar and served at / of the admin port.
+            assertThat(demo.stdout()).anyMatch(l -> l.contains("console: http://127.0.0.1:" + adminPort + "/"));
+            HttpResponse<String> console = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + adminPort + "/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(console.statusCode()).isEqualTo(200);
+            assertThat(console.body()).contains("<title>Bulwark console</title>");
 
             runThePrintedAdminExamples(demo, client);
 
