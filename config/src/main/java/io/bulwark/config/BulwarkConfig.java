@@ -16,6 +16,7 @@ public record BulwarkConfig(
         AdminConfig admin,
         ShutdownConfig shutdown,
         boolean watchConfig,
+        ReloadConfig reload,
         Map<String, ClusterConfig> clusters,
         List<RouteConfig> routes) {
 

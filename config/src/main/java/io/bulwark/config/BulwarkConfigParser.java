@@ -19,13 +19,16 @@ final class BulwarkConfigParser {
 
     static final String ROOT = "bulwark";
 
-    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "clusters", "routes");
+    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "watch-config", "reload", "clusters",
+            "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
             "unsafe-path-escapes", "close-on-refusal");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
+    private static final List<String> RELOAD_KEYS = List.of("auto-rollback", "bake-time", "max-error-rate-increase",
+            "max-p90-increase", "min-requests");
 
     /** Request line and header block bounds: below 256 bytes nothing real fits, above 1MiB is a memory risk. */
     private static final long MIN_HEADER_BYTES = 256;
@@ -63,11 +66,12 @@ final class BulwarkConfigParser {
         AdminConfig admin = admin(bulwark.object("admin"));
         ShutdownConfig shutdown = shutdown(bulwark.object("shutdown"));
         boolean watchConfig = bulwark.bool("watch-config");
+        ReloadConfig reload = reload(bulwark.object("reload"));
         ClusterConfigParser.Result clusters = ClusterConfigParser.parseAll(bulwark, defaults);
         List<RouteConfig> routes = RouteConfigParser.parseAll(bulwark, clusters.names(), defaults);
 
         problems.throwIfAny();
-        return new BulwarkConfig(listener, admin, shutdown, watchConfig, clusters.clusters(), routes);
+        return new BulwarkConfig(listener, admin, shutdown, watchConfig, reload, clusters.clusters(), routes);
     }
 
     private static String hintOrExpected(String key) {
@@ -188,6 +192,16 @@ final class BulwarkConfigParser {
     private static ShutdownConfig shutdown(ConfigReader r) {
         r.rejectUnknownKeys(SHUTDOWN_KEYS);
         return new ShutdownConfig(r.duration("drain-timeout"));
+    }
+
+    private static ReloadConfig reload(ConfigReader r) {
+        r.rejectUnknownKeys(RELOAD_KEYS);
+        return new ReloadConfig(
+                r.bool("auto-rollback"),
+                r.positiveDuration("bake-time"),
+                r.positivePercent("max-error-rate-increase"),
+                r.number(r.slot("max-p90-increase"), 1, false, 1000, "a factor > 1, like 2.0"),
+                r.integer("min-requests", 1, 1_000_000));
     }
 
     private static String bindHost(ConfigReader r) {
