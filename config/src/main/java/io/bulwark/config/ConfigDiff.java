@@ -22,6 +22,10 @@ public record ConfigDiff(List<String> clustersAdded, List<String> clustersRemove
                          List<String> routesRemoved, Map<String, List<String>> routesChanged,
                          List<String> settingsChanged, boolean routesReordered) {
 
+    /** No change (also what is shown for a version whose config is no longer known). */
+    public static final ConfigDiff EMPTY = new ConfigDiff(List.of(), List.of(), Map.of(), List.of(), List.of(),
+            Map.of(), List.of(), false);
+
     public ConfigDiff {
         clustersAdded = List.copyOf(clustersAdded);
         clustersRemoved = List.copyOf(clustersRemoved);
