@@ -72,13 +72,10 @@ public final class BakeWatch {
                                       ConfigDiff diff) {
         ReloadConfig settings = after.reload();
         stop();
-        outcomes.bakeTime(settings.bakeTime());
-        if (!settings.autoRollback()) {
-            return;
-        }
         Set<String> names = new LinkedHashSet<>(diff.routesChanged().keySet());
         names.addAll(diff.routesAdded());
-        if (names.isEmpty()) {
+        if (!settings.autoRollback() || names.isEmpty()) {
+            outcomes.bakeTime(settings.bakeTime());
             return;
         }
         Duration window = settings.bakeTime();
@@ -104,6 +101,7 @@ public final class BakeWatch {
             }
             baselines.put(name, new Baseline(errors, from, isNew ? Outcomes.Figures.NONE : own));
         }
+        outcomes.bakeTime(settings.bakeTime()); // after the baselines: a new bake time drops the history
         watch = new Watch(fromVersion, toVersion, clock.nanoTime(), settings, baselines, outcomes.watch(names));
         LOG.info("Watching routes {} for {} after config version {} (auto-rollback to version {} if one gets worse)",
                 names, window, toVersion, fromVersion);
@@ -173,7 +171,7 @@ public final class BakeWatch {
                                               String baseline, String threshold, double limit) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("route", route);
-        d.put("version", w.toVersion());
+        d.put("watched_version", w.toVersion());
         d.put("baseline", baseline);
         d.put("before_requests", before.requests());
         d.put("before_error_rate", round(before.errorRatePercent()));
