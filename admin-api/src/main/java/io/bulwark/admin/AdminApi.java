@@ -117,6 +117,17 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 if (p.length == 2 && p[1].equals("reload")) {
                     return method == HttpMethod.POST ? reload() : notAllowed(method);
                 }
+                if (p.length == 2 && p[1].equals("rollback")) {
+                    return method == HttpMethod.POST ? rollback(body) : notAllowed(method);
+                }
+                if (p[1].equals("versions") && proxy.versions() != null) {
+                    if (p.length == 2) {
+                        return get(method, this::versions);
+                    }
+                    if (p.length == 3) {
+                        return get(method, () -> version(p[2]));
+                    }
+                }
                 return null;
             case "events":
                 return p.length == 1 ? get(method, () -> events(query)) : null;
@@ -239,6 +250,10 @@ public final class AdminApi implements AdminServer.ApiHandler {
         }
         ArrayNode paths = root.putArray("reload_paths");
         proxy.reloadPaths().forEach(paths::add);
+        ConfigVersions versions = proxy.versions();
+        if (versions != null) {
+            root.set("config_version", VersionJson.running(versions));
+        }
         ProxyControl.TlsEngineInfo tls = proxy.tlsEngine();
         if (tls != null) {
             ObjectNode engine = root.putObject("tls_engine");
@@ -298,6 +313,64 @@ public final class AdminApi implements AdminServer.ApiHandler {
             problems.addObject().put("path", problem.path()).put("message", problem.message());
         }
         return new AdminResponse(422, StateJson.write(root));
+    }
+
+    private AdminResponse versions() {
+        ConfigVersions versions = proxy.versions();
+        ObjectNode root = VersionJson.running(versions);
+        ArrayNode list = root.putArray("versions");
+        for (ConfigVersions.Version v : versions.newestFirst()) {
+            list.add(VersionJson.version(versions, v, false));
+        }
+        return ok(root);
+    }
+
+    private AdminResponse version(String number) {
+        int n = versionNumber(number);
+        ConfigVersions versions = proxy.versions();
+        return versions.get(n).map(v -> ok(VersionJson.version(versions, v, true)))
+                .orElseGet(() -> AdminResponse.error(404, "not_found", "no config version " + n + " (the last "
+                        + ConfigVersions.CAPACITY + " are kept; GET /api/v1/config/versions lists them)"));
+    }
+
+    private static int versionNumber(String text) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new BadRequest("a version number is a positive integer, got \"" + text + "\"");
+    }
+
+    /** {@code POST /api/v1/config/rollback}, body {@code {"to": n}} or empty for the previous version. */
+    private AdminResponse rollback(String body) {
+        java.util.OptionalInt to = java.util.OptionalInt.empty();
+        if (body != null && !body.isBlank()) {
+            JsonNode json = parse(body);
+            JsonNode n = json.get("to");
+            if (n != null && !n.isNull()) {
+                if (!n.isIntegralNumber() || n.asLong() < 1 || n.asLong() > Integer.MAX_VALUE) {
+                    throw new BadRequest("\"to\" must be a version number (a positive integer), got " + n);
+                }
+                to = java.util.OptionalInt.of(n.asInt());
+            }
+            json.fieldNames().forEachRemaining(f -> {
+                if (!f.equals("to")) {
+                    throw new BadRequest("unknown field \"" + f + "\" (expected: only \"to\")");
+                }
+            });
+        }
+        ProxyControl.RollbackResult result = proxy.rollback(to);
+        if (result.version() == null) {
+            return AdminResponse.error(result.status(), result.error(), result.message());
+        }
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        root.put("result", "rolled_back");
+        root.set("version", VersionJson.version(proxy.versions(), result.version(), false));
+        return ok(root);
     }
 
     // ---- helpers ----

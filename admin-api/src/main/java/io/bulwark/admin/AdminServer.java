@@ -44,6 +44,7 @@ public final class AdminServer {
     private final Supplier<AdminConfig> config;
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier ready;
+    private final Supplier<String> readyNote;
     private final ApiHandler api;
     private Channel serverChannel;
 
@@ -66,10 +67,25 @@ public final class AdminServer {
      */
     public AdminServer(Supplier<AdminConfig> config, PrometheusMeterRegistry registry, BooleanSupplier ready,
                        ApiHandler api) {
+        this(config, registry, ready, api, () -> null);
+    }
+
+    /**
+     * @param readyNote a line added to {@code /ready}'s body when not null (e.g. that the running config
+     *     was rolled back and differs from the file)
+     */
+    public AdminServer(Supplier<AdminConfig> config, PrometheusMeterRegistry registry, BooleanSupplier ready,
+                       ApiHandler api, Supplier<String> readyNote) {
+        this.readyNote = readyNote;
         this.config = config;
         this.registry = registry;
         this.ready = ready;
         this.api = api;
+    }
+
+    private String readyBody() {
+        String note = readyNote.get();
+        return note == null ? "ready\n" : "ready\n" + note + "\n";
     }
 
     /** Binds on {@code group}; blocks until bound. */
@@ -146,7 +162,7 @@ public final class AdminServer {
                 return text(ctx, HttpResponseStatus.OK, "live\n", "text/plain; charset=utf-8");
             case "/ready":
                 return ready.getAsBoolean()
-                        ? text(ctx, HttpResponseStatus.OK, "ready\n", "text/plain; charset=utf-8")
+                        ? text(ctx, HttpResponseStatus.OK, readyBody(), "text/plain; charset=utf-8")
                         : text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n", "text/plain; charset=utf-8");
             case "/metrics":
                 return text(ctx, HttpResponseStatus.OK, registry.scrape(),

@@ -51,6 +51,33 @@ public interface ProxyControl {
      */
     List<String> reloadPaths();
 
+    /** The history of configs that took effect; null when this proxy keeps none. */
+    default ConfigVersions versions() {
+        return null;
+    }
+
+    /**
+     * Swaps in the config of version {@code to} (empty: {@link ConfigVersions#previous()}), validated
+     * and applied as a reload is, and records it as a new version.
+     */
+    default RollbackResult rollback(java.util.OptionalInt to) {
+        return RollbackResult.refused(409, "conflict", "this proxy keeps no config versions");
+    }
+
+    /**
+     * @param version the new running version when the rollback was done; null when refused
+     * @param status 200 when done; 404 (no such version kept), 409 (nothing to roll back to, or it cannot apply)
+     */
+    record RollbackResult(ConfigVersions.Version version, int status, String error, String message) {
+        public static RollbackResult done(ConfigVersions.Version version) {
+            return new RollbackResult(version, 200, null, null);
+        }
+
+        public static RollbackResult refused(int status, String error, String message) {
+            return new RollbackResult(null, status, error, message);
+        }
+    }
+
     /** The TLS engines in use ({@code tls_engine} in {@code GET /api/v1/config}); null when not known. */
     default TlsEngineInfo tlsEngine() {
         return null;

@@ -17,6 +17,7 @@ public record BulwarkConfig(
         ShutdownConfig shutdown,
         AccessLogConfig accessLog,
         boolean watchConfig,
+        ReloadConfig reload,
         Map<String, ClusterConfig> clusters,
         List<RouteConfig> routes) {
 

@@ -19,8 +19,8 @@ final class BulwarkConfigParser {
 
     static final String ROOT = "bulwark";
 
-    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "access-log", "watch-config", "clusters",
-            "routes");
+    private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "access-log", "watch-config",
+            "reload", "clusters", "routes");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
@@ -28,6 +28,8 @@ final class BulwarkConfigParser {
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
+    private static final List<String> RELOAD_KEYS = List.of("auto-rollback", "bake-time", "max-error-rate-increase",
+            "max-p90-increase", "min-requests");
 
     /** Request line and header block bounds: below 256 bytes nothing real fits, above 1MiB is a memory risk. */
     private static final long MIN_HEADER_BYTES = 256;
@@ -66,11 +68,12 @@ final class BulwarkConfigParser {
         ShutdownConfig shutdown = shutdown(bulwark.object("shutdown"));
         AccessLogConfig accessLog = accessLog(bulwark.object("access-log"));
         boolean watchConfig = bulwark.bool("watch-config");
+        ReloadConfig reload = reload(bulwark.object("reload"));
         ClusterConfigParser.Result clusters = ClusterConfigParser.parseAll(bulwark, defaults);
         List<RouteConfig> routes = RouteConfigParser.parseAll(bulwark, clusters.names(), defaults);
 
         problems.throwIfAny();
-        return new BulwarkConfig(listener, admin, shutdown, accessLog, watchConfig, clusters.clusters(), routes);
+        return new BulwarkConfig(listener, admin, shutdown, accessLog, watchConfig, reload, clusters.clusters(), routes);
     }
 
     private static String hintOrExpected(String key) {
@@ -196,6 +199,16 @@ final class BulwarkConfigParser {
     private static AccessLogConfig accessLog(ConfigReader r) {
         r.rejectUnknownKeys(ACCESS_LOG_KEYS);
         return new AccessLogConfig(r.bool("enabled"));
+    }
+
+    private static ReloadConfig reload(ConfigReader r) {
+        r.rejectUnknownKeys(RELOAD_KEYS);
+        return new ReloadConfig(
+                r.bool("auto-rollback"),
+                r.positiveDuration("bake-time"),
+                r.positivePercent("max-error-rate-increase"),
+                r.number(r.slot("max-p90-increase"), 1, false, 1000, "a factor > 1, like 2.0"),
+                r.integer("min-requests", 1, 1_000_000));
     }
 
     private static String bindHost(ConfigReader r) {

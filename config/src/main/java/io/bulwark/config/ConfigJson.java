@@ -22,16 +22,28 @@ final class ConfigJson {
     }
 
     static String render(BulwarkConfig cfg, boolean redactSecrets) {
+        return JsonWriter.write(Map.of("bulwark", tree(cfg, redactSecrets)));
+    }
+
+    /** The content of the {@code bulwark} object: maps, lists, strings, numbers, booleans and nulls. */
+    static Map<String, Object> tree(BulwarkConfig cfg, boolean redactSecrets) {
         Map<String, Object> bulwark = new LinkedHashMap<>();
         bulwark.put("listener", listener(cfg.listener()));
         bulwark.put("admin", admin(cfg.admin(), redactSecrets));
         bulwark.put("shutdown", Map.of("drain-timeout", duration(cfg.shutdown().drainTimeout())));
+        bulwark.put("access-log", Map.of("enabled", cfg.accessLog().enabled()));
         bulwark.put("watch-config", cfg.watchConfig());
+        bulwark.put("reload", ordered(
+                "auto-rollback", cfg.reload().autoRollback(),
+                "bake-time", duration(cfg.reload().bakeTime()),
+                "max-error-rate-increase", cfg.reload().maxErrorRateIncrease(),
+                "max-p90-increase", cfg.reload().maxP90Increase(),
+                "min-requests", cfg.reload().minRequests()));
         Map<String, Object> clusters = new LinkedHashMap<>();
         cfg.clusters().forEach((name, c) -> clusters.put(name, cluster(c)));
         bulwark.put("clusters", clusters);
         bulwark.put("routes", cfg.routes().stream().map(ConfigJson::route).toList());
-        return JsonWriter.write(Map.of("bulwark", bulwark));
+        return bulwark;
     }
 
     /** A duration in the largest HOCON unit that shows it exactly: 250ms, 5s, 5m, 0s. */
@@ -124,7 +136,8 @@ final class ConfigJson {
                 "interval", duration(h.interval()),
                 "timeout", duration(h.timeout()),
                 "unhealthy-threshold", h.unhealthyThreshold(),
-                "healthy-threshold", h.healthyThreshold());
+                "healthy-threshold", h.healthyThreshold(),
+                "transition-interval", duration(h.transitionInterval()));
     }
 
     private static Map<String, Object> outlier(OutlierDetectionConfig o) {

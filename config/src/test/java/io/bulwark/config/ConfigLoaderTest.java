@@ -53,6 +53,7 @@ class ConfigLoaderTest {
         assertThat(cfg.admin().stateFile()).contains(Path.of("/var/lib/bulwark/state.json"));
         assertThat(cfg.shutdown().drainTimeout()).isEqualTo(Duration.ofSeconds(20));
         assertThat(cfg.watchConfig()).isTrue();
+        assertThat(cfg.accessLog().enabled()).isFalse();
         assertThat(cfg.clusters()).containsOnlyKeys("users", "users-v2");
         assertThat(cfg.clusters().keySet()).containsExactly("users", "users-v2");
     }
@@ -87,9 +88,10 @@ class ConfigLoaderTest {
         assertThat(users.hashKey()).contains(new HashKey(HashKey.Source.HEADER, "x-user-id"));
         assertThat(users.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(users.pool()).isEqualTo(new PoolConfig(128, Duration.ofSeconds(40)));
-        assertThat(users.limits()).isEqualTo(new LimitsConfig(512, 256, 4));
+        assertThat(users.limits()).isEqualTo(new LimitsConfig(512, 256, 4,
+                Optional.of(new AdaptiveLimitConfig(2, 300, 20))));
         assertThat(users.healthCheck()).contains(new HealthCheckConfig(
-                "/healthz", Duration.ofSeconds(3), Duration.ofMillis(500), 4, 3));
+                "/healthz", Duration.ofSeconds(3), Duration.ofMillis(500), 4, 3, Duration.ofMillis(250)));
         assertThat(users.outlierDetection()).isEqualTo(new OutlierDetectionConfig(
                 6, 7,
                 new OutlierDetectionConfig.SuccessRateConfig(4, 90, 2.5),

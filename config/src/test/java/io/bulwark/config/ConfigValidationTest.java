@@ -58,6 +58,13 @@ class ConfigValidationTest {
                 bad("bulwark.routes = { cluster = users }", "bulwark.routes", "an object (expected: a list of route objects)"),
                 bad("bulwark.routes = [ users ]", "bulwark.routes[0]", "\"users\" (expected: a route object"),
                 bad("bulwark.listener = 5", "bulwark.listener", "5 (expected: an object { ... })"),
+                bad("bulwark.reload { auto-rollbak = true }", "bulwark.reload.auto-rollbak",
+                        "unknown key (did you mean \"auto-rollback\"?)"),
+                bad("bulwark.reload { bake-time = 0s }", "bulwark.reload.bake-time", "(expected: a duration > 0"),
+                bad("bulwark.reload { max-p90-increase = 0.5 }", "bulwark.reload.max-p90-increase",
+                        "0.5 (expected: a factor > 1, like 2.0)"),
+                bad("bulwark.reload { min-requests = 0 }", "bulwark.reload.min-requests",
+                        "0 (expected: an integer 1..1000000)"),
                 bad("bulwark.clusters.users = 5", "bulwark.clusters.users", "5 (expected: an object { ... })"),
                 // listener
                 bad("bulwark.listener.prot = 8080", "bulwark.listener.prot", "unknown key (did you mean \"port\"?)"),

@@ -4,6 +4,9 @@ import io.bulwark.routing.Snapshot;
 
 import io.bulwark.admin.AdminApi;
 import io.bulwark.admin.AdminServer;
+import io.bulwark.admin.ConfigVersions;
+import io.bulwark.proxy.reload.BakeWatch;
+import io.bulwark.proxy.reload.RouteOutcomes;
 import io.bulwark.admin.EventLog;
 import io.bulwark.admin.OperatorStateFile;
 import io.bulwark.admin.ProxyControl;
@@ -91,6 +94,8 @@ public final class Bulwark implements AutoCloseable {
     private final HealthChecks healthChecks;
     private final TlsContexts tls;
     private final ConfigReloader reloader;
+    private final ConfigVersions versions;
+    private final BakeWatch bake;
     private final ChannelGroup connections;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -101,8 +106,14 @@ public final class Bulwark implements AutoCloseable {
     private final boolean reloadable;
     private volatile boolean sighupReloads;
 
-    private Bulwark(BulwarkConfig config, Path configFile, Cluster.Resolver resolver) {
+    private Bulwark(BulwarkConfig fileConfig, Path configFile, Cluster.Resolver resolver) {
         this.reloadable = configFile != null;
+        this.versions = fileConfig.admin().stateFile()
+                .map(p -> ConfigVersions.load(ConfigVersions.fileFor(p))).orElseGet(ConfigVersions::inMemory);
+        byte[] fileDigest = configFile != null ? ConfigReloader.digest(configFile)
+                : ConfigReloader.digest(io.bulwark.config.ConfigLoader.toJson(fileConfig, false));
+        StartingVersion starting = startingVersion(fileConfig, ConfigReloader.hex(fileDigest));
+        BulwarkConfig config = starting.config();
         // First, before any thread starts: a TLS setting this machine cannot honour is a config error.
         this.tls = new TlsContexts();
         try {
@@ -145,23 +156,30 @@ public final class Bulwark implements AutoCloseable {
             return c == null ? DEFAULT_POOL_IDLE : c.config().pool().idleTimeout();
         }, tls);
         this.connections = new DefaultChannelGroup("bulwark-downstream", GlobalEventExecutor.INSTANCE);
-        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry),
-                new AccessLog(registry, () -> snapshot.get().config().accessLog().enabled()), connections,
-                tls);
+        RouteOutcomes outcomes = new RouteOutcomes(Clock.SYSTEM, config.reload().bakeTime());
+        this.proxy = new ProxyContext(snapshot, pools, new ProxyMetrics(registry, outcomes),
+                new AccessLog(registry, () -> snapshot.get().config().accessLog().enabled()), connections, tls);
         this.server = new ProxyServer(proxy, transport, workers);
+        ConfigVersions.Version first = versions.add(config, "start", starting.hash(), starting.detail(),
+                starting.detail().isEmpty(), Clock.SYSTEM.currentTimeMillis());
+        ConfigReloader.publishVersion(sink, Clock.SYSTEM, null, first);
         this.reloader = new ConfigReloader(configFile, snapshot, resolver, Clock.SYSTEM, sink, timers,
-                pools::closeIdle, registry, tls);
+                pools::closeIdle, registry, tls, versions, fileDigest);
+        this.bake = new BakeWatch(Clock.SYSTEM, outcomes, reloader::autoRollback);
+        reloader.bakeWatch(bake);
         OperatorStateFile stateFile = config.admin().stateFile()
                 .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);
         AdminApi api = new AdminApi(new Control(), events, sink, Clock.SYSTEM, background, stateFile);
         api.restoreState();
-        this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api);
+        this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api,
+                () -> versions.note().orElse(null));
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
         this.healthChecks = new HealthChecks(workers, transport, Clock.SYSTEM, sink, tls);
         healthChecks.sync(snapshot.get().clusters().values());
         UpstreamLists seen = new UpstreamLists();
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();
+            bake.check();
             Snapshot current = snapshot.get();
             if (seen.changed(current)) { // DNS and reloads change the upstreams; otherwise nothing to redo
                 healthChecks.sync(current.clusters().values());
@@ -175,6 +193,30 @@ public final class Bulwark implements AutoCloseable {
                 reloader.reloadIfChanged();
             }
         }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** The config to start on, its content hash, and (when not the file's) why. */
+    private record StartingVersion(BulwarkConfig config, String hash, Map<String, Object> detail) {
+    }
+
+    /**
+     * The file's config, unless the version history says its content was rolled back: then the last
+     * good version, with a WARN (the file is applied again when it changes or is reloaded).
+     */
+    private StartingVersion startingVersion(BulwarkConfig fileConfig, String fileHash) {
+        if (!versions.rolledBack(fileHash)) {
+            return new StartingVersion(fileConfig, fileHash, Map.of());
+        }
+        ConfigVersions.Version good = versions.lastGood().orElse(null);
+        if (good == null) {
+            LOG.warn("The config file holds content that was rolled back (hash {}), but no earlier version can be "
+                    + "restored; starting on the file", fileHash);
+            return new StartingVersion(fileConfig, fileHash, Map.of());
+        }
+        LOG.warn("The config file holds content that was rolled back (hash {}); starting on the last good version {} "
+                + "instead. Fix the file (or reload it on purpose) to run its content", fileHash, good.number());
+        BulwarkConfig config = ConfigVersions.restorable(good, fileConfig.admin().token()).orElseThrow();
+        return new StartingVersion(config, good.hash(), Map.of("restored_from", good.number(), "file_hash", fileHash));
     }
 
     private void trackMeters() {
@@ -244,6 +286,16 @@ public final class Bulwark implements AutoCloseable {
         @Override
         public List<String> reloadPaths() {
             return Bulwark.this.reloadPaths();
+        }
+
+        @Override
+        public ConfigVersions versions() {
+            return versions;
+        }
+
+        @Override
+        public RollbackResult rollback(java.util.OptionalInt to) {
+            return reloader.rollback(to, "manual", Map.of());
         }
 
         @Override
@@ -355,6 +407,15 @@ public final class Bulwark implements AutoCloseable {
     /** Reloads the config file (SIGHUP, tests); the admin API and the file watcher call the same. */
     public ProxyControl.ReloadResult reload(String trigger) {
         return reloader.reload(trigger);
+    }
+
+    /** Rolls back as {@code POST /api/v1/config/rollback} does (tests). */
+    public ProxyControl.RollbackResult rollback(java.util.OptionalInt to) {
+        return reloader.rollback(to, "manual", Map.of());
+    }
+
+    public ConfigVersions versions() {
+        return versions;
     }
 
     public EventLog events() {

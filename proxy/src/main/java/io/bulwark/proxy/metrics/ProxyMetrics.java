@@ -44,8 +44,16 @@ public final class ProxyMetrics {
     private final ConcurrentHashMap<String, Counter> simpleCounters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> rateLimited = new ConcurrentHashMap<>();
 
+    private final io.bulwark.proxy.reload.RouteOutcomes outcomes;
+
     public ProxyMetrics(MeterRegistry registry) {
+        this(registry, null);
+    }
+
+    /** @param outcomes also told of every finished request (for judging reloads); null for none */
+    public ProxyMetrics(MeterRegistry registry, io.bulwark.proxy.reload.RouteOutcomes outcomes) {
         this.registry = registry;
+        this.outcomes = outcomes;
     }
 
     public MeterRegistry registry() {
@@ -69,6 +77,9 @@ public final class ProxyMetrics {
             byStatus.set(index, timer);
         }
         timer.record(nanos, TimeUnit.NANOSECONDS);
+        if (outcomes != null) {
+            outcomes.record(route, cluster, status, nanos);
+        }
     }
 
     /** One try against an upstream; {@code outcome} is e.g. "2xx", "5xx", "connect_failure", "reset", "timeout". */
