@@ -44,6 +44,10 @@ final class ConsoleSummary {
         ArrayNode paths = root.putArray("reload_paths");
         proxy.reloadPaths().forEach(paths::add);
         root.put("routes", proxy.routes().size());
+        ConfigVersions versions = proxy.versions();
+        if (versions != null) {
+            root.set("config_version", VersionJson.running(versions));
+        }
         ArrayNode clusters = root.putArray("clusters");
         for (Cluster c : proxy.clusters().values()) {
             clusters.add(cluster(c));

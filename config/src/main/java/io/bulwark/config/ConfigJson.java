@@ -203,6 +203,19 @@ final class ConfigJson {
                 "abort", ordered("percent", r.fault().abort().percent(), "status", r.fault().abort().status())));
         m.put("hedge", r.hedge().map(h -> (Object) ordered(
                 "delay", h.delay().map(ConfigJson::duration).orElse("p95"), "max-extra", h.maxExtra())).orElse(null));
+        m.put("fallback", r.fallback().map(ConfigJson::fallback).orElse(null));
+        return m;
+    }
+
+    private static Map<String, Object> fallback(FallbackConfig f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        f.staleIfError().ifPresent(d -> m.put("stale-if-error", duration(d)));
+        m.put("max-size", f.maxSize());
+        f.fixed().ifPresent(x -> {
+            m.put("status", x.status());
+            m.put("body", x.body());
+            m.put("content-type", x.contentType());
+        });
         return m;
     }
 

@@ -23,10 +23,19 @@ public record RouteConfig(
         RetryConfig retry,
         Optional<RateLimitConfig> rateLimit,
         FaultConfig fault,
-        Optional<HedgeConfig> hedge) {
+        Optional<HedgeConfig> hedge,
+        Optional<FallbackConfig> fallback) {
 
     public RouteConfig {
         clusters = List.copyOf(clusters);
+    }
+
+    /** A route without a fallback. */
+    public RouteConfig(String name, RouteMatch match, List<WeightedCluster> clusters, Optional<String> prefixRewrite,
+                       HeaderRewrite requestHeaders, Duration timeout, RetryConfig retry,
+                       Optional<RateLimitConfig> rateLimit, FaultConfig fault, Optional<HedgeConfig> hedge) {
+        this(name, match, clusters, prefixRewrite, requestHeaders, timeout, retry, rateLimit, fault, hedge,
+                Optional.empty());
     }
 
     public record WeightedCluster(String name, int weight) {

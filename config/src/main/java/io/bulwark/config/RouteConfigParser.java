@@ -20,7 +20,7 @@ final class RouteConfigParser {
 
     static final List<String> ROUTE_KEYS = List.of(
             "name", "match", "cluster", "clusters", "prefix-rewrite", "request-headers", "timeout", "retry",
-            "rate-limit", "fault", "hedge");
+            "rate-limit", "fault", "hedge", "fallback");
     private static final List<String> WEIGHTED_CLUSTER_KEYS = List.of("name", "weight");
     private static final List<String> HEADER_REWRITE_KEYS = List.of("add", "remove");
 
@@ -70,8 +70,9 @@ final class RouteConfigParser {
                 .map(f -> RoutePolicyParser.fault(f.withDefaults(defaults.fault())))
                 .orElse(FaultConfig.NONE);
         Optional<HedgeConfig> hedge = r.optionalObject("hedge").map(RoutePolicyParser::hedge);
+        Optional<FallbackConfig> fallback = r.optionalObject("fallback").map(RoutePolicyParser::fallback);
         return new RouteConfig(name, match, targets, prefixRewrite, requestHeaders, timeout, retry, rateLimit, fault,
-                hedge);
+                hedge, fallback);
     }
 
     /**

@@ -100,6 +100,9 @@ final class RoutePolicyParser {
     }
 
     private static final List<String> HEDGE_KEYS = List.of("delay", "max-extra");
+    private static final List<String> FALLBACK_KEYS = List.of("stale-if-error", "max-size", "status", "body",
+            "content-type");
+    static final long DEFAULT_FALLBACK_MAX_SIZE = 64L * 1024 * 1024;
 
     /** {@code hedge { delay = 50ms | p95, max-extra = 1 }}: a delay is required; max-extra 1 to 3, default 1. */
     static HedgeConfig hedge(ConfigReader h) {
@@ -113,6 +116,33 @@ final class RoutePolicyParser {
         }
         int maxExtra = h.has("max-extra") ? h.integer("max-extra", 1, 3) : 1;
         return new HedgeConfig(delay, maxExtra);
+    }
+
+    /**
+     * {@code fallback { stale-if-error, max-size }} and/or {@code fallback { status, body, content-type }}:
+     * at least one of {@code stale-if-error} and {@code status}.
+     */
+    static FallbackConfig fallback(ConfigReader f) {
+        f.rejectUnknownKeys(FALLBACK_KEYS);
+        java.util.Optional<java.time.Duration> stale = f.has("stale-if-error")
+                ? java.util.Optional.of(f.positiveDuration("stale-if-error")) : java.util.Optional.empty();
+        long maxSize = f.has("max-size")
+                ? f.bytes("max-size", 1024, Long.MAX_VALUE, "a size of at least 1KiB, like 64MiB")
+                : DEFAULT_FALLBACK_MAX_SIZE;
+        java.util.Optional<FallbackConfig.Fixed> fixed = java.util.Optional.empty();
+        if (f.has("status")) {
+            fixed = java.util.Optional.of(new FallbackConfig.Fixed(f.integer("status", 200, 599),
+                    f.optionalString("body", "a string").orElse(""),
+                    f.optionalString("content-type", "a media type like text/plain").orElse("text/plain; charset=utf-8")));
+        } else if (f.has("body") || f.has("content-type")) {
+            f.problem("status", "missing (expected: the status of the fixed fallback reply its body and content-type"
+                    + " belong to, like 503)");
+        }
+        if (stale.isEmpty() && fixed.isEmpty() && !f.has("body") && !f.has("content-type")) {
+            f.problemHere("an empty fallback (expected: stale-if-error = 5m, or a fixed reply with status, body"
+                    + " and content-type, or both)");
+        }
+        return new FallbackConfig(stale, maxSize, fixed);
     }
 
     static FaultConfig fault(ConfigReader f) {

@@ -1,6 +1,7 @@
 package io.bulwark.routing;
 
 import io.bulwark.config.RouteConfig;
+import io.bulwark.routing.fallback.StaleCache;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
 import io.bulwark.routing.retry.Backoff;
 import io.bulwark.routing.retry.RecentLatency;
@@ -11,10 +12,12 @@ import io.bulwark.routing.retry.RetryBudget;
  * budget, its backoff, and the recent times to response head an adaptive hedge delay follows
  * ({@code headLatency}; null unless the route hedges with {@code delay = p95}). They sit above load balancing, so a retry can go to another host. A
  * reload carries their state over to the route of the same name: the same limiter while its
- * config is unchanged, and always the same budget, since requests in flight keep counting.
+ * config is unchanged, and always the same budget, since requests in flight keep counting. With
+ * {@code fallback.stale-if-error}, {@code staleCache} keeps copies of its responses (kept over a
+ * reload that leaves the fallback block as it was); null otherwise.
  */
 public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Backoff backoff,
-                            RecentLatency headLatency) {
+                            RecentLatency headLatency, StaleCache staleCache) {
 
     /** @param previous the policies of the route of the same name before a reload, or null */
     public static RoutePolicies build(RouteConfig config, Clock clock, RoutePolicies previous) {
@@ -34,6 +37,12 @@ public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Ba
         RecentLatency latency = config.hedge().filter(h -> h.adaptive())
                 .map(h -> previous != null && previous.headLatency() != null ? previous.headLatency() : new RecentLatency())
                 .orElse(null);
-        return new RoutePolicies(limiter, budget, new Backoff(config.retry().backoff(), clock), latency);
+        StaleCache stale = config.fallback()
+                .flatMap(f -> f.staleIfError().map(window ->
+                        previous != null && previous.staleCache() != null && previous.staleCache().config().equals(f)
+                                ? previous.staleCache()
+                                : new StaleCache(f, window, clock)))
+                .orElse(null);
+        return new RoutePolicies(limiter, budget, new Backoff(config.retry().backoff(), clock), latency, stale);
     }
 }

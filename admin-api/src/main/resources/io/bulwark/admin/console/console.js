@@ -201,6 +201,11 @@
         + ' by ' + esc(r.trigger) + ' — ' + esc(r.problems) + ' problem(s), first: <code>' + esc(r.first_problem)
         + '</code>. The previous config stays in force.';
     }
+    const v = summary.config_version;
+    if (v && v.running != null) {
+      html += ' Running config version ' + badge(v.differs_from_file ? 'warn' : 'ok', String(v.running))
+        + (v.differs_from_file ? ' — differs from the file' + (v.note ? ': ' + esc(v.note) : '') : '') + '.';
+    }
     setHtml('config', html + '</p>');
   }
 

@@ -109,17 +109,28 @@ public final class AccessLog {
         }
     }
 
-    /** One finished request. {@code upstream}, {@code route}, {@code cluster}, {@code error} may be null. */
+    /**
+     * One finished request. {@code upstream}, {@code route}, {@code cluster}, {@code error} may be
+     * null; {@code fallback} is {@code stale} or {@code fixed} when a fallback answered, else null.
+     */
     public record Entry(long timeMillis, String requestId, String method, String path, int status, String route,
                         String cluster, String upstream, int attempts, double durationMs, double upstreamMs,
-                        long bytesIn, long bytesOut, String error, boolean hedged, int wonAttempt) {
+                        long bytesIn, long bytesOut, String error, boolean hedged, int wonAttempt, String fallback) {
+
+        /** An entry without a fallback. */
+        public Entry(long timeMillis, String requestId, String method, String path, int status, String route,
+                     String cluster, String upstream, int attempts, double durationMs, double upstreamMs,
+                     long bytesIn, long bytesOut, String error, boolean hedged, int wonAttempt) {
+            this(timeMillis, requestId, method, path, status, route, cluster, upstream, attempts, durationMs,
+                    upstreamMs, bytesIn, bytesOut, error, hedged, wonAttempt, null);
+        }
 
         /** An entry of a request that was not hedged (its winning try is its last). */
         public Entry(long timeMillis, String requestId, String method, String path, int status, String route,
                      String cluster, String upstream, int attempts, double durationMs, double upstreamMs,
                      long bytesIn, long bytesOut, String error) {
             this(timeMillis, requestId, method, path, status, route, cluster, upstream, attempts, durationMs,
-                    upstreamMs, bytesIn, bytesOut, error, false, attempts);
+                    upstreamMs, bytesIn, bytesOut, error, false, attempts, null);
         }
     }
 
@@ -201,6 +212,7 @@ public final class AccessLog {
                 .string("error", e.error())
                 .bool("hedged", e.hedged())
                 .number("won_attempt", e.wonAttempt())
+                .string("fallback", e.fallback())
                 .end();
     }
 

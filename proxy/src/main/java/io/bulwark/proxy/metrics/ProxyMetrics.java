@@ -22,6 +22,7 @@ public final class ProxyMetrics {
     public static final String LOCAL_REPLIES = "bulwark.local.replies";
     public static final String RETRIES = "bulwark.retries";
     public static final String HEDGES = "bulwark.hedges";
+    public static final String FALLBACKS = "bulwark.fallback.served";
     public static final String RATE_LIMITED = "bulwark.rate.limited";
     public static final String RETRY_BUDGET_EXHAUSTED = "bulwark.retry.budget.exhausted";
     public static final String RETRY_LIMIT_REACHED = "bulwark.retry.limit.reached";
@@ -129,6 +130,14 @@ public final class ProxyMetrics {
         retries.computeIfAbsent(HEDGES + '\0' + route + '\0' + result, k -> Counter.builder(HEDGES)
                 .description("Hedged tries by route: sent, and won (the hedge answered first)")
                 .tags("route", route, "result", result)
+                .register(registry)).increment();
+    }
+
+    /** A fallback answered instead of an error: {@code stale} (a kept copy) or {@code fixed} (the configured reply). */
+    public void fallbackServed(String route, String kind) {
+        retries.computeIfAbsent(FALLBACKS + '\0' + route + '\0' + kind, k -> Counter.builder(FALLBACKS)
+                .description("Fallback replies served instead of an error, by route and kind (stale, fixed)")
+                .tags("route", route, "kind", kind)
                 .register(registry)).increment();
     }
 

@@ -48,6 +48,8 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
     private final RequestBody body;
     /** Made once the request is admitted: a refusal costs neither a copy of the headers nor buffers. */
     private Tries tries;
+    /** The route's fallback for this request (GET/HEAD on a route with one); null otherwise. */
+    private final Fallback fallback;
 
     private long upstreamNanos;
     private ScheduledFuture<?> routeTimer;
@@ -79,6 +81,7 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
         long declared = HttpUtil.getContentLength(request, -1L);
         this.body = new RequestBody(downstream, this, declared > 0 || HttpUtil.isTransferEncodingChunked(request),
                 declared);
+        this.fallback = Fallback.of(route, request);
     }
 
     boolean requestComplete() {
@@ -174,8 +177,22 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
 
     @Override
     public void respond(Attempt a, HttpResponse response, int code) {
+        if (fallback != null && code >= 500) {
+            FullHttpResponse instead = fallback.reply(downstream.alloc(), request.protocolVersion(),
+                    "upstream_status_" + code, proxy.clock().currentTimeMillis(), requestId);
+            if (instead != null) { // the upstreams' 5xx after the retries: the fallback answers instead
+                admission.breakerHead(code, response.headers(), breakerNanos());
+                tries.endAll(); // the 5xx's body is not read: its connection is closed, never pooled
+                error = "upstream_status_" + code;
+                answer(instead, instead.status().code());
+                return;
+            }
+        }
         status = code;
         admission.breakerHead(status, response.headers(), breakerNanos());
+        if (fallback != null) {
+            fallback.onResponseHead(response);
+        }
         responseStarted = true;
         boolean keepAlive = clientKeepAlive && !closeClientAfter && !proxy.draining();
         if (!downstream.writeHead(response, requestId, admission.hasResponseHeaders() ? admission::addResponseHeaders
@@ -197,6 +214,9 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
             // Free the bulkhead slot (and the rest) before the client can see the end of the response:
             // its next request, on another connection and event loop, must find the slot free.
             admission.releaseAll();
+        }
+        if (fallback != null) {
+            fallback.onResponseBody(part, last);
         }
         downstream.writeBody(part);
         if (last) {
@@ -225,6 +245,9 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
         }
         // Bytes already went to the client: all we can do is not pretend the response was complete.
         error = "upstream_reset_mid_response";
+        if (fallback != null) {
+            fallback.onResponseBroken();
+        }
         admission.breakerBroken();
         tries.endAll();
         abortClient();
@@ -294,10 +317,25 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
             return;
         }
         error = reply.code();
-        status = statusOverride > 0 ? statusOverride : reply.status();
+        if (fallback != null && Fallback.covers(reply)) {
+            FullHttpResponse instead = fallback.reply(downstream.alloc(), request.protocolVersion(), reply.code(),
+                    proxy.clock().currentTimeMillis(), requestId);
+            if (instead != null) {
+                answer(instead, instead.status().code());
+                return;
+            }
+        }
         proxy.metrics().localReply(reply.code());
-        FullHttpResponse response = reply.build(downstream.alloc(), request.protocolVersion(), message, requestId,
-                statusOverride);
+        answer(reply.build(downstream.alloc(), request.protocolVersion(), message, requestId, statusOverride),
+                statusOverride > 0 ? statusOverride : reply.status());
+    }
+
+    /** Writes a whole reply made here (a local reply or a fallback) and ends the exchange. */
+    private void answer(FullHttpResponse response, int code) {
+        status = code;
+        if (fallback != null && fallback.served() != null) {
+            proxy.metrics().fallbackServed(route.name(), fallback.served());
+        }
         // The rest of an unread body is dropped by the connection (up to a bound) so it can be kept.
         boolean keepAlive = clientKeepAlive && (body.complete() || body.drainable()) && !closeClientAfter
                 && !downstream.closeAfterResponse() && !proxy.draining();
@@ -398,7 +436,8 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
                     route.name(), last.name(), upstream == null ? null : upstream.address(),
                     tries == null ? 0 : tries.attempts(), nanos / 1e6, upstreamNanos / 1e6,
                     body.bytes() + tunnelBytesIn, bytesOut, status >= 400 || status == 0 ? error : null,
-                    tries != null && tries.hedged(), tries == null ? 0 : tries.wonAttempt()));
+                    tries != null && tries.hedged(), tries == null ? 0 : tries.wonAttempt(),
+                    fallback == null ? null : fallback.served()));
         }
     }
 }

@@ -98,6 +98,9 @@ class ConfigVersionsApiTest {
         assertThat(config.get("config_version").get("running").asInt()).isEqualTo(3);
         assertThat(config.get("config_version").get("differs_from_file").asBoolean()).isTrue();
         assertThat(config.get("config_version").get("note").asText()).contains("rolled back to version 1");
+        JsonNode summary = json(proxy.admin("/api/v1/summary"), 200); // what the console shows
+        assertThat(summary.get("config_version").get("running").asInt()).isEqualTo(3);
+        assertThat(summary.get("config_version").get("differs_from_file").asBoolean()).isTrue();
         assertThat(proxy.admin("/ready").body()).startsWith("ready\n").contains("differs from the config file");
         assertThat(json(proxy.admin("/api/v1/config/versions"), 200).get("versions").get(1)
                 .get("rolled_back").asBoolean()).isTrue();
