@@ -57,6 +57,12 @@ final class GuardedHttp2FrameCodec extends Http2FrameCodec {
         encoder().writeHeaders(ctx, stream.id(), HttpConversionUtil.toHttp2Headers(response, false), 0, false,
                 ctx.newPromise());
         encoder().writeData(ctx, stream.id(), body, 0, true, ctx.newPromise());
+        try {
+            // Out now: the RST_STREAM Netty sends next would otherwise drop the body still queued for the window.
+            encoder().flowController().writePendingBytes();
+        } catch (Http2Exception e) {
+            onError(ctx, true, e);
+        }
         FrontendHandler.recordLocal(proxy, reply, null, requestId, null, start, bytes);
     }
 

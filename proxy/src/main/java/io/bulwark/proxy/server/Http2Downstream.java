@@ -103,7 +103,7 @@ final class Http2Downstream implements Downstream {
         }
         HttpHeaders trailers = last.trailingHeaders();
         if (trailers.isEmpty()) {
-            channel.write(new DefaultHttp2DataFrame(last.content(), true));
+            stream.endedBy(channel.write(new DefaultHttp2DataFrame(last.content(), true)));
             return;
         }
         if (last.content().isReadable()) {
@@ -113,7 +113,7 @@ final class Http2Downstream implements Downstream {
         }
         Http2Headers fields = new DefaultHttp2Headers();
         HttpConversionUtil.toHttp2Headers(trailers, fields); // drops connection-specific fields
-        channel.write(new DefaultHttp2HeadersFrame(fields, true));
+        stream.endedBy(channel.write(new DefaultHttp2HeadersFrame(fields, true)));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.ListenerConfig;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Snapshot;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -51,6 +52,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private boolean answered;
     private String requestClientIp = "";
     private int pauses;
+    /** The write of the frame that ends our side of the stream, once one was written. */
+    private ChannelFuture endWrite;
+    private boolean resetSent;
 
     Http2StreamHandler(ProxyContext proxy, ListenerConfig listener, String peerIp) {
         this.proxy = proxy;
@@ -195,10 +199,29 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse response = reply.build(ctx.alloc(), HttpVersion.HTTP_1_1, message, id, 0);
         FrontendHandler.recordLocal(proxy, reply, request, id, route, startNanos, response.content().readableBytes());
         writeFull(response);
-        if (!requestEnded) {
-            // RFC 9113 §8.1: a complete answer, then NO_ERROR to stop the client sending the body.
-            reset(Http2Error.NO_ERROR);
+        stopUnreadBody();
+    }
+
+    /**
+     * RFC 9113 §8.1: after a complete response to a request whose body is still coming, RST_STREAM
+     * NO_ERROR tells the client to stop sending it. Only once the response's last frame is out: a
+     * reset drops DATA still waiting for the client's flow-control window.
+     */
+    private void stopUnreadBody() {
+        if (requestEnded) {
+            return;
         }
+        ChannelFuture last = endWrite;
+        if (last == null || last.isDone()) {
+            reset(Http2Error.NO_ERROR);
+        } else {
+            last.addListener(f -> reset(Http2Error.NO_ERROR));
+        }
+    }
+
+    /** The frame that ends the response went to {@code write}. */
+    void endedBy(ChannelFuture write) {
+        endWrite = write;
     }
 
     /** A whole response (a local reply): HEADERS, then its body in DATA that ends the stream. */
@@ -206,10 +229,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         Http2Headers fields = HttpConversionUtil.toHttp2Headers(response, false);
         if (response.content().isReadable()) {
             ctx.write(new DefaultHttp2HeadersFrame(fields, false));
-            ctx.write(new DefaultHttp2DataFrame(response.content(), true));
+            endWrite = ctx.write(new DefaultHttp2DataFrame(response.content(), true));
         } else {
             response.release();
-            ctx.write(new DefaultHttp2HeadersFrame(fields, true));
+            endWrite = ctx.write(new DefaultHttp2HeadersFrame(fields, true));
         }
         ctx.flush();
         answered = true;
@@ -217,7 +240,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     /** Ends the stream with RST_STREAM {@code error}, unless it is over already. */
     void reset(Http2Error error) {
-        if (ctx.channel().isActive()) {
+        if (ctx.channel().isActive() && !resetSent) {
+            resetSent = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
         }
         answered = true;
@@ -230,9 +254,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         answered = true;
         proxy.exchangeEnded();
-        if (!requestEnded) {
-            reset(Http2Error.NO_ERROR); // answered before the body ended: the client may stop sending it
-        }
+        stopUnreadBody(); // answered before the body ended: the client may stop sending it
     }
 
     void pause(int reason) {
