@@ -48,8 +48,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private boolean headersSeen;
     /** The client ended its side of the stream (END_STREAM received). */
     private boolean requestEnded;
-    /** The response is complete (or the stream reset): nothing more goes out. */
-    private boolean answered;
     private String requestClientIp = "";
     private int pauses;
     /** The write of the frame that ends our side of the stream, once one was written. */
@@ -235,7 +233,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             endWrite = ctx.write(new DefaultHttp2HeadersFrame(fields, true));
         }
         ctx.flush();
-        answered = true;
     }
 
     /** Ends the stream with RST_STREAM {@code error}, unless it is over already. */
@@ -244,7 +241,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             resetSent = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
         }
-        answered = true;
     }
 
     void onExchangeComplete(Exchange ended) {
@@ -252,7 +248,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange = null;
-        answered = true;
         proxy.exchangeEnded();
         stopUnreadBody(); // answered before the body ended: the client may stop sending it
     }
@@ -304,7 +299,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void clientGone() {
-        answered = true;
         Exchange ex = exchange;
         if (ex != null) {
             ex.onClientClosed();
