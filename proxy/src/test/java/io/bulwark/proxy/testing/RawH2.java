@@ -33,6 +33,12 @@ public final class RawH2 implements AutoCloseable {
 
     /** One frame from the server; {@code type == -1} marks the end of the connection. */
     public record Frame(int type, int flags, int streamId, byte[] payload) {
+        /** A GOAWAY's debug data (Netty puts the reason there). */
+        public String debugText() {
+            return type == GOAWAY && payload.length > 8
+                    ? new String(payload, 8, payload.length - 8, java.nio.charset.StandardCharsets.UTF_8) : "";
+        }
+
         /** The error code of a GOAWAY or RST_STREAM. */
         public long errorCode() {
             int at = type == GOAWAY ? 4 : 0;
@@ -60,8 +66,10 @@ public final class RawH2 implements AutoCloseable {
         byte[] p = new byte[preface.readableBytes()];
         preface.readBytes(p);
         preface.release();
-        out.write(p);
-        frame(SETTINGS, 0, 0, new byte[0]);
+        synchronized (this) { // the reader's ACK of the server's SETTINGS must not come before ours
+            out.write(p);
+            frame(SETTINGS, 0, 0, new byte[0]);
+        }
     }
 
     /** Connects with prior knowledge, and waits until the server's SETTINGS are acknowledged. */
