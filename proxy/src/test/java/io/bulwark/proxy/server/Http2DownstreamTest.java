@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bulwark.proxy.testing.AccessLogCapture;
 import io.bulwark.proxy.testing.H2Client;
 import io.bulwark.proxy.testing.ProxyHarness;
+import io.bulwark.proxy.testing.RawH2;
 import io.bulwark.proxy.testing.TestUpstream;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Error;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -289,6 +291,44 @@ class Http2DownstreamTest {
         // Only the last, good request was answered by the upstream; the short body never completed there.
         assertThat(upstream.received()).noneMatch(r -> r.headers().contains("x-injected")
                 || "other.example".equals(r.headers().get("host")));
+    }
+
+    @Test
+    void shutdownSendsGoAwayAndLetsTheOpenStreamFinish() throws Exception {
+        TestUpstream upstream = closing(TestUpstream.start("slow",
+                (r, b) -> TestUpstream.Reply.ok("finished").delayed(1_500)));
+        ProxyHarness proxy = proxy(oneCluster(upstream), "");
+        try (RawH2 client = RawH2.connect(proxy.port())) {
+            client.headers(1, new DefaultHttp2Headers().method("GET").scheme("http").authority("localhost")
+                    .path("/work"), true);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> upstream.requests() == 1);
+
+            CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> proxy.bulwark().shutdown());
+
+            RawH2.Frame goAway = client.await(RawH2.GOAWAY, 0, java.time.Duration.ofSeconds(5));
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            RawH2.Frame head = client.await(RawH2.HEADERS, 1, java.time.Duration.ofSeconds(10));
+            assertThat(head).isNotNull();
+            assertThat(client.decode(head).status().toString()).isEqualTo("200");
+            RawH2.Frame body = client.await(RawH2.DATA, 1, java.time.Duration.ofSeconds(10));
+            assertThat(new String(body.payload(), StandardCharsets.UTF_8)).isEqualTo("finished");
+            assertThat(stopped.get(15, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.closedWithin(java.time.Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void anIdleConnectionGetsGoAwayAndIsClosed() throws Exception {
+        TestUpstream upstream = echo("a");
+        ProxyHarness proxy = proxy(oneCluster(upstream), "idle-timeout = 1s");
+        try (RawH2 client = RawH2.connect(proxy.port())) {
+            RawH2.Frame goAway = client.await(RawH2.GOAWAY, 0, java.time.Duration.ofSeconds(10));
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            assertThat(client.closedWithin(java.time.Duration.ofSeconds(10))).isTrue();
+        }
     }
 
     @Test
