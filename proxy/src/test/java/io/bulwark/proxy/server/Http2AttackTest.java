@@ -9,6 +9,8 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -192,10 +194,11 @@ class Http2AttackTest {
         assertGoodClientServed();
     }
 
-    @Test
-    void streamsPastMaxConcurrentStreamsAreRefused() throws Exception {
+    @ParameterizedTest(name = "client acknowledges SETTINGS: {0}")
+    @ValueSource(booleans = {true, false})
+    void streamsPastMaxConcurrentStreamsAreRefused(boolean ackSettings) throws Exception {
         start("max-concurrent-streams = 2");
-        try (RawH2 client = RawH2.connect(proxy.port())) {
+        try (RawH2 client = RawH2.connect(proxy.port(), ackSettings)) {
             for (int stream = 1; stream <= 7; stream += 2) {
                 client.headers(stream, get("/slow"), true);
             }

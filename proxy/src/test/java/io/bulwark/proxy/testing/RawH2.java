@@ -54,8 +54,10 @@ public final class RawH2 implements AutoCloseable {
     private final DefaultHttp2HeadersDecoder hpackIn = new DefaultHttp2HeadersDecoder(false);
     private volatile boolean serverSettingsSeen;
     private volatile boolean closed;
+    private final boolean ackSettings;
 
-    private RawH2(int port) throws IOException {
+    private RawH2(int port, boolean ackSettings) throws IOException {
+        this.ackSettings = ackSettings;
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
@@ -74,7 +76,12 @@ public final class RawH2 implements AutoCloseable {
 
     /** Connects with prior knowledge, and waits until the server's SETTINGS are acknowledged. */
     public static RawH2 connect(int port) throws Exception {
-        RawH2 c = new RawH2(port);
+        return connect(port, true);
+    }
+
+    /** @param ackSettings false: never acknowledge the server's SETTINGS (a client dodging its limits) */
+    public static RawH2 connect(int port, boolean ackSettings) throws Exception {
+        RawH2 c = new RawH2(port, ackSettings);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!c.serverSettingsSeen && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -93,7 +100,9 @@ public final class RawH2 implements AutoCloseable {
                 in.readFully(payload);
                 if (type == SETTINGS && (flags & ACK) == 0) {
                     try {
-                        frame(SETTINGS, ACK, 0, new byte[0]);
+                        if (ackSettings) {
+                            frame(SETTINGS, ACK, 0, new byte[0]);
+                        }
                     } catch (IOException ignored) {
                         // the server is closing: the queue will say so
                     }
