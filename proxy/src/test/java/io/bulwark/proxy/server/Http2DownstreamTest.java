@@ -238,6 +238,7 @@ class Http2DownstreamTest {
                         "ping".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
                 assertThat(r.status()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo("hello");
+                assertThat(r.header("x-te-seen")).isEqualTo("true"); // te: trailers went upstream
                 assertThat(r.trailers()).isNotNull();
                 assertThat(r.trailers().get("x-checksum").toString()).isEqualTo("abc123");
             }
