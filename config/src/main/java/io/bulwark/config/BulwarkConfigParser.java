@@ -24,7 +24,9 @@ final class BulwarkConfigParser {
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
-            "unsafe-path-escapes", "close-on-refusal");
+            "unsafe-path-escapes", "close-on-refusal", "http2");
+    private static final List<String> HTTP2_KEYS = List.of(
+            "enabled", "max-concurrent-streams", "initial-window-size", "max-header-list-size", "max-resets-per-minute");
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
@@ -98,7 +100,22 @@ final class BulwarkConfigParser {
                 trustedRanges(r),
                 r.choice("unsafe-path-escapes", java.util.Map.of("reject", Boolean.FALSE, "pass", Boolean.TRUE),
                         Boolean.FALSE),
-                r.bool("close-on-refusal"));
+                r.bool("close-on-refusal"),
+                http2(r.object("http2")));
+    }
+
+    /** {@code listener.http2}: bounds a client connection's streams, windows and header lists can cost. */
+    private static Http2Config http2(ConfigReader r) {
+        r.rejectUnknownKeys(HTTP2_KEYS);
+        return new Http2Config(
+                r.bool("enabled"),
+                r.integer("max-concurrent-streams", 1, 10_000),
+                // RFC 9113 §6.5.2: at most 2^31-1; below 1KiB a stream crawls
+                (int) r.bytes("initial-window-size", 1024, Integer.MAX_VALUE,
+                        "a size from 1KiB to 2GiB-1, like 64KiB"),
+                (int) r.bytes("max-header-list-size", MIN_HEADER_BYTES, MAX_HEADER_BYTES,
+                        "a size from 256 bytes to 1MiB, like 16KiB"),
+                r.integer("max-resets-per-minute", 1, 1_000_000));
     }
 
     /** IP addresses or CIDR ranges, checked here so a typo cannot silently trust everyone. */

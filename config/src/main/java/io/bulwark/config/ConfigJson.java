@@ -85,6 +85,10 @@ final class ConfigJson {
         m.put("tls", l.tls().map(t -> (Object) ordered(
                 "cert-file", t.certFile().toString(), "key-file", t.keyFile().toString(),
                 "provider", t.provider().configName())).orElse(null));
+        Http2Config h2 = l.http2();
+        m.put("http2", ordered("enabled", h2.enabled(), "max-concurrent-streams", h2.maxConcurrentStreams(),
+                "initial-window-size", h2.initialWindowSize(), "max-header-list-size", h2.maxHeaderListSize(),
+                "max-resets-per-minute", h2.maxResetsPerMinute()));
         return m;
     }
 

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param passUnsafePathEscapes forward an encoded '/', '\', NUL or a malformed escape instead of refusing it
  * @param closeOnRefusal close the connection after a 429 or 503 refusal (a defence against clients
  *     that ignore them); by default a refused keep-alive client keeps its connection
+ * @param http2 downstream HTTP/2 (h2 by ALPN, h2c with prior knowledge) and its limits
  */
 public record ListenerConfig(
         String host,
@@ -32,10 +33,22 @@ public record ListenerConfig(
         java.util.Optional<ServerTls> tls,
         java.util.List<String> trustForwardedFrom,
         boolean passUnsafePathEscapes,
-        boolean closeOnRefusal) {
+        boolean closeOnRefusal,
+        Http2Config http2) {
 
     public ListenerConfig {
         trustForwardedFrom = java.util.List.copyOf(trustForwardedFrom);
+    }
+
+    /** Without {@code http2}: the built-in HTTP/2 defaults. */
+    public ListenerConfig(String host, int port, int maxInitialLineLength, int maxHeaderSize, long maxBodySize,
+                          Duration requestHeaderTimeout, Duration idleTimeout, int maxConnections,
+                          Duration bodyTimeout, java.util.Optional<ServerTls> tls,
+                          java.util.List<String> trustForwardedFrom, boolean passUnsafePathEscapes,
+                          boolean closeOnRefusal) {
+        this(host, port, maxInitialLineLength, maxHeaderSize, maxBodySize, requestHeaderTimeout, idleTimeout,
+                maxConnections, bodyTimeout, tls, trustForwardedFrom, passUnsafePathEscapes, closeOnRefusal,
+                Http2Config.DEFAULTS);
     }
 
     /** A plain-HTTP listener. */
@@ -43,6 +56,7 @@ public record ListenerConfig(
                           Duration requestHeaderTimeout, Duration idleTimeout, int maxConnections,
                           Duration bodyTimeout) {
         this(host, port, maxInitialLineLength, maxHeaderSize, maxBodySize, requestHeaderTimeout, idleTimeout,
-                maxConnections, bodyTimeout, java.util.Optional.empty(), java.util.List.of(), false, false);
+                maxConnections, bodyTimeout, java.util.Optional.empty(), java.util.List.of(), false, false,
+                Http2Config.DEFAULTS);
     }
 }

@@ -186,6 +186,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void http2IsOnByDefaultWithTheContractsLimits() throws Exception {
+        assertThat(ConfigLoader.parse(MINIMAL, Map.of()).listener().http2())
+                .isEqualTo(new Http2Config(true, 128, 64 * 1024, 16 * 1024, 600));
+    }
+
+    @Test
+    void http2KeysAreRead() throws Exception {
+        String hocon = MINIMAL.replace("listener { port = 8080 }", """
+                listener { port = 8080, http2 { enabled = false, max-concurrent-streams = 10,
+                  initial-window-size = 1MiB, max-header-list-size = 8KiB, max-resets-per-minute = 50 } }""");
+        assertThat(ConfigLoader.parse(hocon, Map.of()).listener().http2())
+                .isEqualTo(new Http2Config(false, 10, 1024 * 1024, 8 * 1024, 50));
+    }
+
+    @Test
     void optionalBlocksGetTheirOwnDefaultsWhenPresent() throws Exception {
         BulwarkConfig cfg = ConfigLoader.parse("""
                 bulwark {

@@ -232,6 +232,12 @@ class ConfigValidationTest {
                 bad("bulwark.routes = [ { cluster = users, fault { delay { percent = 200 } } } ]", "bulwark.routes[0].fault.delay.percent", "200 (expected: a number 0..100)"),
                 bad("bulwark.routes = [ { cluster = users, fault { delay { duration = -1s } } } ]", "bulwark.routes[0].fault.delay.duration", "(expected: a duration >= 0"),
                 bad("bulwark.routes = [ { cluster = users, fault { delays {} } } ]", "bulwark.routes[0].fault.delays", "unknown key (did you mean \"delay\"?)"),
+                // listener.http2
+                bad("bulwark.listener.http2.max-concurrent-streams = 0", "bulwark.listener.http2.max-concurrent-streams", "0 (expected: "),
+                bad("bulwark.listener.http2.initial-window-size = 100", "bulwark.listener.http2.initial-window-size", "(expected: a size from 1KiB"),
+                bad("bulwark.listener.http2.max-header-list-size = 10MiB", "bulwark.listener.http2.max-header-list-size", "(expected: a size from 256 bytes to 1MiB"),
+                bad("bulwark.listener.http2.max-resets-per-minit = 5", "bulwark.listener.http2.max-resets-per-minit", "unknown key (did you mean \"max-resets-per-minute\"?)"),
+                bad("bulwark.listener.http2.enabled = maybe", "bulwark.listener.http2.enabled", "(expected: true or false)"),
                 // HOCON itself
                 whole("bulwark { listener { port = 8080 }", ConfigLoader.STRING_SOURCE, "line "));
     }

@@ -468,6 +468,10 @@ public final class Bulwark implements AutoCloseable {
             if (frontend != null) {
                 ch.eventLoop().execute(frontend::closeIfIdle);
             }
+            io.bulwark.proxy.server.Http2Frontend h2 = ch.pipeline().get(io.bulwark.proxy.server.Http2Frontend.class);
+            if (h2 != null) {
+                ch.eventLoop().execute(h2::closeIfIdle); // GOAWAY; open streams finish
+            }
         }
         long deadline = System.nanoTime() + drain.toNanos();
         while (proxy.activeExchanges() > 0 && System.nanoTime() < deadline) {

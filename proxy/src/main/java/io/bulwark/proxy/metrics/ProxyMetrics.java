@@ -26,6 +26,7 @@ public final class ProxyMetrics {
     public static final String RATE_LIMITED = "bulwark.rate.limited";
     public static final String RETRY_BUDGET_EXHAUSTED = "bulwark.retry.budget.exhausted";
     public static final String RETRY_LIMIT_REACHED = "bulwark.retry.limit.reached";
+    public static final String HTTP2_REFUSALS = "bulwark.http2.refusals";
 
     /** Fixed histogram buckets: 14 per series keeps a route x cluster x status series small. */
     private static final Duration[] LATENCY_BUCKETS = {
@@ -123,6 +124,14 @@ public final class ProxyMetrics {
     private Counter counter(String name, String description, String tag, String value) {
         return simpleCounters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name)
                 .description(description).tag(tag, value).register(registry));
+    }
+
+    /**
+     * An HTTP/2 client was refused a stream or its connection (a GOAWAY or RST_STREAM Bulwark sent);
+     * {@code reason} is one of CONTRACT §7's ({@code rapid_reset}, {@code continuation_flood}, ...).
+     */
+    public void http2Refusal(String reason) {
+        counter(HTTP2_REFUSALS, "HTTP/2 streams and connections refused, by reason", "reason", reason).increment();
     }
 
     /** A hedged try was sent ({@code sent}), or a hedged try's response won ({@code won}). */

@@ -264,8 +264,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         current.start(expectContinue);
     }
 
-    private static final PathNormalizer NORMALIZER = PathNormalizer.strict();
-    private static final PathNormalizer LENIENT = PathNormalizer.passingUnsafeEscapes();
+    static final PathNormalizer NORMALIZER = PathNormalizer.strict();
+    static final PathNormalizer LENIENT = PathNormalizer.passingUnsafeEscapes();
 
     /**
      * Puts the request target in the form routing and the upstream see: an absolute-form target
@@ -276,7 +276,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      *
      * @return what is wrong, or null
      */
-    private static String normalizeTarget(HttpRequest request, PathNormalizer normalizer) {
+    static String normalizeTarget(HttpRequest request, PathNormalizer normalizer) {
         String target = request.uri();
         if (target.equals("*")) {
             return null;
@@ -392,6 +392,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private void recordLocal(LocalReply reply, HttpRequest request, String requestId, Route route,
                              long startNanos, long bytesOut) {
+        recordLocal(proxy, reply, request, requestId, route, startNanos, bytesOut);
+    }
+
+    /** Metrics and the access-log line of a local reply made before an exchange (HTTP/1 or an HTTP/2 stream). */
+    static void recordLocal(ProxyContext proxy, LocalReply reply, HttpRequest request, String requestId, Route route,
+                            long startNanos, long bytesOut) {
         int code = reply.status();
         String routeName = route == null ? null : route.name();
         String clusterName = route == null ? null : clusterOf(route);
@@ -414,7 +420,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The route's cluster; for a split, the one this request would have been sent to. */
-    private static String clusterOf(Route route) {
+    static String clusterOf(Route route) {
         var clusters = route.config().clusters();
         return clusters.size() == 1 ? clusters.get(0).name() : route.pickCluster().name();
     }
@@ -583,6 +589,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Also when the connection turned out to speak HTTP/2: the HTTP/1 header timer must not fire on it.
+        disarmHeaderTimer();
         releaseBacklog();
     }
 

@@ -65,6 +65,20 @@ public final class Headers {
         }
     }
 
+    /** Whether a {@code TE} field of the request names {@code trailers} (the client takes trailers). */
+    public static boolean acceptsTrailers(HttpHeaders headers) {
+        for (String value : headers.getAll(HttpHeaderNames.TE)) {
+            for (String token : value.split(",")) {
+                int semi = token.indexOf(';');
+                String coding = (semi >= 0 ? token.substring(0, semi) : token).trim();
+                if (coding.equalsIgnoreCase("trailers")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The lower-case tokens of every {@code Connection} header. */
     public static List<String> connectionTokens(HttpHeaders headers) {
         List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);

@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-facing listener. Each accepted connection gets a pipeline built in named steps:
- * request-start detection (for the header timeout), the HTTP/1 codec with the listener's size
- * limits, the idle timer, and the {@link FrontendHandler}.
+ * TLS, HTTP/2 detection (ALPN, or the h2c preface), request-start detection (for the header
+ * timeout), the HTTP/1 codec with the listener's size limits, the idle timer, and the
+ * {@link FrontendHandler}; an HTTP/2 connection swaps the HTTP/1 steps for {@link Http2Frontend}'s.
  */
 public final class ProxyServer {
 
@@ -94,6 +95,7 @@ public final class ProxyServer {
     void initPipeline(ChannelPipeline p, ListenerConfig listener) {
         FrontendHandler frontend = new FrontendHandler(proxy, listener);
         addTls(p, listener);
+        addHttp2Detection(p, listener);
         addRequestStartDetector(p, frontend);
         p.addLast("strict-http", new io.bulwark.proxy.http.StrictHttpScanner());
         addCodec(p, listener);
@@ -103,7 +105,32 @@ public final class ProxyServer {
 
     /** TLS first, when the listener has it; the context follows the config in force (and its files). */
     private void addTls(ChannelPipeline p, ListenerConfig listener) {
-        listener.tls().ifPresent(tls -> p.addLast("tls", proxy.tls().serverHandler(p.channel().alloc(), tls)));
+        listener.tls().ifPresent(tls -> p.addLast("tls",
+                proxy.tls().serverHandler(p.channel().alloc(), tls, listener.http2().enabled())));
+    }
+
+    /** The HTTP/1 handlers, which a connection that turns out to speak HTTP/2 loses. */
+    private static final String[] HTTP1_HANDLERS = {"request-start", "strict-http", "codec", "idle", "frontend"};
+
+    /**
+     * With {@code listener.http2} on, the step that tells HTTP/2 from HTTP/1: ALPN after TLS, the
+     * client preface on plaintext (h2c with prior knowledge). On HTTP/2 the HTTP/1 handlers make way
+     * for {@link Http2Frontend}'s.
+     */
+    private void addHttp2Detection(ChannelPipeline p, ListenerConfig listener) {
+        if (!listener.http2().enabled()) {
+            return;
+        }
+        String name = listener.tls().isPresent() ? "alpn" : "h2c-preface";
+        Runnable switchToHttp2 = () -> {
+            for (String http1 : HTTP1_HANDLERS) {
+                if (p.get(http1) != null) {
+                    p.remove(http1);
+                }
+            }
+            Http2Frontend.install(p, name, proxy, listener);
+        };
+        p.addLast(name, listener.tls().isPresent() ? new AlpnSwitch(switchToHttp2) : new H2cPrefaceDetector(switchToHttp2));
     }
 
     private static void addRequestStartDetector(ChannelPipeline p, FrontendHandler frontend) {

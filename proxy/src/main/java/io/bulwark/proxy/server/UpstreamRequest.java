@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * The request as it goes upstream: the method, the target after the route's {@code prefix-rewrite},
- * and the header fields — the client's, without hop-by-hop fields, plus
+ * and the header fields — the client's, without hop-by-hop fields (but {@code te: trailers}), plus
  * {@code X-Forwarded-For/-Proto/-Host}, {@code X-Request-Id} and the route's
  * {@code request-headers} edits. Built once per request; every try sends it with its own
  * {@code x-bulwark-attempt}.
@@ -49,7 +49,12 @@ final class UpstreamRequest {
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
         String originalHost = req.headers().get(HttpHeaderNames.HOST);
         List<String> priorForwardedFor = h.getAll(Headers.X_FORWARDED_FOR);
+        boolean trailers = Headers.acceptsTrailers(req.headers());
         Headers.stripHopByHop(h, upgrade);
+        if (trailers) {
+            // TE is hop-by-hop, but "trailers" is passed on (CONTRACT §3): gRPC servers require it.
+            h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

@@ -6,6 +6,8 @@ import io.bulwark.config.ServerTls;
 import io.bulwark.config.TlsProvider;
 import io.bulwark.routing.Upstream;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -66,8 +68,17 @@ public final class TlsContexts implements AutoCloseable {
     /** Sessions kept on the server for clients that resume by session id rather than by ticket. */
     static final int SESSION_CACHE_SIZE = 10_000;
 
-    private record ServerKey(ServerTls tls, long certModified, long keyModified) {
+    /** @param h2 whether ALPN offers {@code h2} before {@code http/1.1} ({@code listener.http2.enabled}) */
+    private record ServerKey(ServerTls tls, boolean h2, long certModified, long keyModified) {
     }
+
+    /** ALPN with {@code h2} preferred; a client that offers neither gets HTTP/1.1 (no ALPN answer). */
+    private static final ApplicationProtocolConfig ALPN_H2 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            // the only failure behaviours both engines (JDK and OpenSSL) support
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
     private record ClientKey(TlsEngine engine, Optional<Path> ca) {
     }
@@ -122,8 +133,9 @@ public final class TlsContexts implements AutoCloseable {
      * @throws TlsConfigException when a certificate, key or CA file cannot be used, or an engine cannot load
      */
     public void prepare(BulwarkConfig config) {
+        boolean h2 = config.listener().http2().enabled();
         config.listener().tls().ifPresent(tls -> {
-            ServerKey key = new ServerKey(tls, modified(tls.certFile()), modified(tls.keyFile()));
+            ServerKey key = new ServerKey(tls, h2, modified(tls.certFile()), modified(tls.keyFile()));
             if (!key.equals(serverKey)) {
                 build(key);
             }
@@ -182,16 +194,20 @@ public final class TlsContexts implements AutoCloseable {
         }
     }
 
-    /** A server TLS handler for a new downstream connection on a listener with {@code tls}. */
-    public SslHandler serverHandler(ByteBufAllocator alloc, ServerTls tls) {
-        return serverContext(tls).newHandler(alloc);
+    /**
+     * A server TLS handler for a new downstream connection on a listener with {@code tls}.
+     *
+     * @param h2 offer {@code h2} by ALPN (the listener's {@code http2.enabled})
+     */
+    public SslHandler serverHandler(ByteBufAllocator alloc, ServerTls tls, boolean h2) {
+        return serverContext(tls, h2).newHandler(alloc);
     }
 
     /** The listener's context for {@code tls}: the one {@link #prepare} built, unless the config names another. */
-    public SslContext serverContext(ServerTls tls) {
+    public SslContext serverContext(ServerTls tls, boolean h2) {
         ServerKey key = serverKey;
-        if (key == null || !key.tls().equals(tls)) {
-            build(new ServerKey(tls, modified(tls.certFile()), modified(tls.keyFile())));
+        if (key == null || !key.tls().equals(tls) || key.h2() != h2) {
+            build(new ServerKey(tls, h2, modified(tls.certFile()), modified(tls.keyFile())));
         }
         return server;
     }
@@ -204,7 +220,11 @@ public final class TlsContexts implements AutoCloseable {
         TlsEngine engine = engine(tls.provider(), "bulwark.listener.tls.provider");
         SslContext context;
         try {
-            context = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile())
+            SslContextBuilder builder = SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile());
+            if (key.h2()) {
+                builder.applicationProtocolConfig(ALPN_H2);
+            }
+            context = builder
                     .sslProvider(engine.sslProvider())
                     .protocols(PROTOCOLS)
                     .ciphers(LISTENER_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

@@ -84,12 +84,25 @@ class HeaderHandlingTest {
         assertThat(seen.contains("x-secret")).isFalse();
         assertThat(seen.contains("keep-alive")).isFalse();
         assertThat(seen.contains("proxy-connection")).isFalse();
-        assertThat(seen.contains("te")).isFalse();
+        assertThat(seen.getAll("te")).containsExactly("trailers"); // the one TE value passed on (CONTRACT §3)
         assertThat(seen.contains("upgrade")).isFalse();
         assertThat(seen.contains("connection")).isFalse();
         assertThat(seen.get("x-kept")).isEqualTo("k");
         // A Connection header can never strip what the proxy vouches for.
         assertThat(seen.get("x-forwarded-for")).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void teIsReducedToTrailersOrDropped() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.port())) {
+            raw.send("GET /te HTTP/1.1\r\nHost: x\r\nConnection: TE\r\nTE: deflate;q=0.5, Trailers\r\n\r\n");
+            assertThat(raw.read().status()).isEqualTo(200);
+            assertThat(upstream.lastHeaders().getAll("te")).containsExactly("trailers");
+
+            raw.send("GET /te HTTP/1.1\r\nHost: x\r\nTE: deflate\r\n\r\n");
+            assertThat(raw.read().status()).isEqualTo(200);
+            assertThat(upstream.lastHeaders().contains("te")).isFalse();
+        }
     }
 
     @Test
