@@ -44,14 +44,19 @@ def ports(i):
 def bulwark_conf(i, adaptive):
     port, admin, ups = ports(i)
     endpoints = ", ".join(f'"127.0.0.1:{p}"' for p in ups)
-    limit = "\n    limits { adaptive { min-limit = 2, max-limit = 256, initial-limit = 16 } }" if adaptive else ""
+    limit = ", adaptive { min-limit = 2, max-limit = 256, initial-limit = 16 }" if adaptive else ""
     return f"""bulwark {{
   listener {{ host = "127.0.0.1", port = {port} }}
   admin {{ port = {admin} }}
   access-log {{ enabled = false }}
   clusters.app {{
     endpoints = [ {endpoints} ]
-    connect-timeout = 1s{limit}
+    connect-timeout = 1s
+    # Both Bulwarks alike but for the adaptive block: retries as HAProxy/NGINX may make them (the
+    # contract's default of 3 in flight refuses most of a failover's retries at this rate), and no
+    # panic mode (it would spread the load over the two dead hosts: a survivor guard of its own).
+    panic-threshold = 0
+    limits {{ max-concurrent-retries = 64{limit} }}
     health-check {{ path = "/health", interval = 500ms, timeout = 500ms, unhealthy-threshold = 2, healthy-threshold = 2 }}
   }}
   routes = [ {{ name = app, match {{ path-prefix = "/" }}, cluster = app, timeout = 2s,
@@ -238,7 +243,8 @@ def main():
         f"Three upstreams per contender, each {a.workers} workers x {a.work_ms:g} ms ({capacity:,.0f} req/s, an "
         f"unbounded queue past that); {a.rate:g} req/s open-loop per contender; two upstreams stopped at "
         f"{a.kill_at:g} s, so the survivor is offered {a.rate / capacity:.1f}x what it can serve. Bulwark: 2 s route "
-        "timeout, 1 s per try, 2 retries, checks every 500 ms; `bulwark-adaptive` adds `limits.adaptive`. "
+        "timeout, 1 s per try, 2 retries, checks every 500 ms, `max-concurrent-retries = 64`, no panic mode; "
+        "`bulwark-adaptive` adds `limits.adaptive`. "
         "HAProxy and NGINX: the same timeouts and retries, `maxconn 8` / `max_conns=8` per server. "
         f"Machine: {os.cpu_count()} cores, shared; all contenders at once. Work dir: `{d}`.",
         "",
