@@ -53,6 +53,8 @@ public final class Cluster {
     private volatile List<Upstream> upstreams = List.of();
     private volatile Map<String, Upstream> byAddress = Map.of();
     private volatile HostSet hostSet = HostSet.EMPTY;
+    /** Upstreams eligible when {@link #refresh} last ran (guarded by its lock): a rise means one is back. */
+    private int eligibleAtLastRefresh;
     private final Object refreshLock = new Object();
     /** What each endpoint resolved to last time; only touched under {@link #resolve}'s lock. */
     private Map<EndpointConfig, List<Upstream>> upstreamsByEndpoint = Map.of();
@@ -293,10 +295,17 @@ public final class Cluster {
     public void refresh() {
         boolean wasPanic;
         HostSet next;
+        boolean moreEligible;
         synchronized (refreshLock) {
             wasPanic = hostSet.panic();
             next = HostSet.of(upstreams, config.panicThreshold());
             hostSet = next;
+            int eligible = eligibleCount(next);
+            moreEligible = eligible > eligibleAtLastRefresh;
+            eligibleAtLastRefresh = eligible;
+        }
+        if (moreEligible && breaker != null) {
+            breaker.onUpstreamRecovered(); // an open breaker tries half-open now: an upstream is back
         }
         if (next.panic() != wasPanic) {
             long eligible = next.all().stream().filter(Upstream::eligible).count();
@@ -309,6 +318,16 @@ public final class Cluster {
                     config.name(), null, wasPanic ? "panic" : "normal", next.panic() ? "panic" : "normal",
                     next.panic() ? "eligible_below_panic_threshold" : "eligible_restored", detail));
         }
+    }
+
+    private static int eligibleCount(HostSet set) {
+        int n = 0;
+        for (Upstream u : set.all()) {
+            if (u.eligible()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     static String formatAddress(InetAddress address) {

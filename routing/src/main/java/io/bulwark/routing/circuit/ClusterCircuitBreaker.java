@@ -62,6 +62,8 @@ public final class ClusterCircuitBreaker {
     private final CircuitBreaker breaker;
     private final List<Consumer<Transition>> listeners;
     private volatile java.util.function.IntSupplier eligibleUpstreams = () -> -1;
+    /** Set while {@link #onUpstreamRecovered} moves the breaker, for the transition's reason. */
+    private volatile boolean recovering;
 
     public ClusterCircuitBreaker(String cluster, CircuitBreakerConfig config, Clock clock) {
         this(cluster, config, clock, new CopyOnWriteArrayList<>());
@@ -232,6 +234,27 @@ public final class ClusterCircuitBreaker {
     }
 
     /**
+     * An upstream of the cluster became eligible again (its active checks pass, or it was
+     * readmitted): an open breaker goes half-open now instead of waiting out the rest of
+     * {@code wait-in-open}. The breaker opened because the upstreams failed; this is the evidence
+     * of recovery it was waiting for, and half-open still lets only {@code half-open-calls} trial
+     * requests through, so a false recovery reopens it at once. Without it, a cluster whose every
+     * upstream was down refuses requests for up to {@code wait-in-open} after the first one heals.
+     */
+    public void onUpstreamRecovered() {
+        if (breaker != null && breaker.getState() == CircuitBreaker.State.OPEN) {
+            recovering = true;
+            try {
+                breaker.transitionToHalfOpenState();
+            } catch (IllegalStateException raced) {
+                // another thread moved it first (wait-in-open elapsed, or another recovery): fine
+            } finally {
+                recovering = false;
+            }
+        }
+    }
+
+    /**
      * Calls {@code listener} on every state change, on the thread that caused it (an event loop:
      * the listener must not block). For the event log ({@code t -> events.publish(t.toEvent())})
      * and the {@code bulwark_circuit_breaker_state{cluster,state}} gauge.
@@ -263,7 +286,7 @@ public final class ClusterCircuitBreaker {
             return failureRate >= config.failureRateThreshold() ? "failure_rate" : "slow_call_rate";
         }
         if (HALF_OPEN.equals(to)) {
-            return "wait_in_open_elapsed";
+            return recovering ? "upstream_recovered" : "wait_in_open_elapsed";
         }
         return HALF_OPEN.equals(from) ? "half_open_calls_succeeded" : "transition";
     }

@@ -136,6 +136,30 @@ class ClusterCircuitBreakerTest {
     }
 
     @Test
+    void anUpstreamBackInServiceMovesAnOpenBreakerToHalfOpenWithoutWaiting() {
+        ClusterCircuitBreaker breaker = opened();
+        clock.advance(Duration.ofMillis(300)); // long before wait-in-open
+
+        breaker.onUpstreamRecovered();
+
+        assertThat(breaker.state()).isEqualTo("half_open");
+        assertThat(transitions.get(1).reason()).isEqualTo("upstream_recovered");
+        assertThat(breaker.tryAcquire()).as("a trial call").isTrue();
+        assertThat(breaker.tryAcquire()).as("the second of two").isTrue();
+        assertThat(breaker.tryAcquire()).as("no more than half-open-calls").isFalse();
+        breaker.onFailure(FAST);
+        breaker.onFailure(FAST);
+        assertThat(breaker.state()).as("a false recovery reopens it").isEqualTo("open");
+
+        breaker.onUpstreamRecovered();
+        breaker.onUpstreamRecovered(); // twice: the second finds it half-open already
+        assertThat(breaker.state()).isEqualTo("half_open");
+        ClusterCircuitBreaker closed = breaker(config(true));
+        closed.onUpstreamRecovered();
+        assertThat(closed.state()).as("a closed breaker stays closed").isEqualTo("closed");
+    }
+
+    @Test
     void halfOpenAllowsOnlyTheTrialCallsAndAReleasedPermissionComesBack() {
         ClusterCircuitBreaker breaker = opened();
         clock.advance(WAIT.plusMillis(1));
