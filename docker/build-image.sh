@@ -95,7 +95,8 @@ copy() { # copies a file to the same path under the rootfs (following links), on
 # Netty's native transport and BoringSSL, which it unpacks to /tmp at start, link libraries too.
 natives=$(mktemp -d)
 trap 'rm -rf "$natives"' EXIT
-(cd "$natives" && unzip -q -o "$OLDPWD/$JAR" 'META-INF/native/*x86_64*.so' 2>/dev/null || true)
+(cd "$natives" && "$jdk/bin/jar" xf "$OLDPWD/$JAR" META-INF/native/libnetty_transport_native_epoll_x86_64.so \
+  META-INF/native/libnetty_tcnative_linux_x86_64.so)
 elfs=("$CTX/runtime/bin/java")
 while IFS= read -r so; do elfs+=("$so"); done < <(find "$CTX/runtime" "$natives" -name '*.so')
 for t in $TOOLS; do
@@ -106,7 +107,9 @@ done
 [ -x "$root/bin/sh" ] || copy /bin/sh
 for e in "${elfs[@]}"; do
   ldd "$e" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }' 
-done | sort -u | while IFS= read -r lib; do copy "$lib"; done
+done | sort -u | while IFS= read -r lib; do
+  case "$lib" in "$PWD/$CTX"/*) ;; *) copy "$lib" ;; esac   # the runtime's own libraries are in it
+done
 # glibc reads users and hosts through NSS (files and dns are built into glibc 2.34+).
 printf 'root:x:0:0:root:/root:/bin/sh\nbulwark:x:10001:10001:Bulwark:/var/lib/bulwark:/usr/sbin/nologin\n' > "$root/etc/passwd"
 printf 'root:x:0:\nbulwark:x:10001:\n' > "$root/etc/group"

@@ -24,6 +24,8 @@ public final class Main {
     static final int FATAL = 1;
     static final int USAGE = 2;
 
+    private static final String NETTY_JFR = "io.netty.jfr.enabled";
+
     private static final String USAGE_TEXT = """
             Usage: java -jar bulwark.jar <command> [options]
 
@@ -41,6 +43,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Netty registers JFR events for its buffer allocator on first use, and that loads JFR's
+        // metadata: about a tenth of the start-up CPU, for events nothing records unless asked.
+        // -Dio.netty.jfr.enabled=true turns them back on. Set before any Netty class loads.
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
+        }
         int code = run(args, System.out, System.err);
         if (code != OK) {
             System.exit(code);
