@@ -5,8 +5,9 @@
 #
 #   loadtests/bench/footprint-bench.sh [seconds=15] [connections=64] [rounds=2]
 #
-# FLAGS_1, FLAGS_2, ... (environment): the flag sets; default: none against the README's
-# recommended sidecar flags. JAVA picks the java binary (default: java on the PATH).
+# FLAGS_1, FLAGS_2, ... (environment): the flag sets, JAR_1, JAR_2, ... the jar of each (default
+# JAR, the built one); default: no flags against the README's recommended sidecar flags.
+# JAVA picks the java binary (default: java on the PATH). MALLOC_ARENA_MAX defaults to 2.
 # The access log is off (-Dbulwark.access.level=OFF), as the issue's footprint figures are.
 # Needs the built jar, nginx and wrk (installed from Debian if missing). All on 127.0.0.1.
 set -euo pipefail
@@ -25,11 +26,15 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
   apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk >/dev/null
 fi
 
-sets=()
-for i in $(seq 1 9); do v="FLAGS_$i"; [ -n "${!v:-}" ] && sets+=("${!v}"); done
+sets=(); jars=()
+for i in $(seq 1 9); do
+  v="FLAGS_$i"; j="JAR_$i"
+  if [ -n "${!v:-}" ]; then sets+=("${!v}"); jars+=("${!j:-$JAR}"); fi
+done
 if [ ${#sets[@]} -eq 0 ]; then
   sets=("-Dnone"
-        "-XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:-UsePerfData")
+        "-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:-UsePerfData")
+  jars=("$JAR" "$JAR")
 fi
 
 BASE=$(( 42000 + (RANDOM % 200) * 10 ))
@@ -52,9 +57,9 @@ nginx -c "$WORK/nginx.conf" & NGINX=$!
 
 kb() { awk -v k="$2" '$1 == k":" { print int($2 / 1024) }' "/proc/$1/status"; }
 one() {
-  local flags=$1 idle peak rate
+  local flags=$1 jar=$2 idle peak rate
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} "$JAVA" $flags -Dbulwark.access.level=OFF -jar "$JAR" run \
+  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} "$JAVA" $flags -Dbulwark.access.level=OFF -jar "$jar" run \
     --config "$WORK/bulwark.conf" >"$WORK/bulwark.log" 2>&1 & BPID=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$BWA/ready" >/dev/null && break; sleep 0.1; done
   sleep 1
@@ -66,9 +71,9 @@ one() {
 }
 declare -A out
 for _ in $(seq "$ROUNDS"); do
-  for i in "${!sets[@]}"; do out[$i]="${out[$i]:-}$(one "${sets[$i]}");"; done
+  for i in "${!sets[@]}"; do out[$i]="${out[$i]:-}$(one "${sets[$i]}" "${jars[$i]}");"; done
 done
 for i in "${!sets[@]}"; do
-  echo "flags: ${sets[$i]}"
+  echo "flags: ${sets[$i]}  (${jars[$i]})"
   echo "${out[$i]}" | tr ';' '\n' | awk 'NF { printf "  RSS idle %3d MiB   peak under load %3d MiB   after %3d MiB   %6d req/s\n", $1, $2, $4, $3 }'
 done

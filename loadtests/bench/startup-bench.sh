@@ -6,7 +6,8 @@
 #   loadtests/bench/startup-bench.sh [runs=5] [what=jar,flags,image]
 #
 # jar:   java -jar proxy/target/bulwark.jar run --config C     (no flags, as the README's quick start)
-# flags: the same with the recommended sidecar flags (README, "Footprint")
+# flags: the same with the recommended sidecar flags (README, "Footprint"; FLAGS to set others)
+# jar=PATH, flags=PATH: another jar (to compare two builds: jar=old.jar,jar=new.jar)
 # image: docker run --network host $IMAGE (default bulwark:local) with the same config mounted;
 #        image=TAG for another image (to compare two: image=bulwark:old,image=bulwark:new)
 # Needs curl, the built jar and, for `image`, the built image. Everything is on 127.0.0.1.
@@ -39,7 +40,7 @@ bulwark {
 CONF
 chmod 644 "$WORK/bulwark.conf"; chmod 755 "$WORK"
 
-SIDECAR_FLAGS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xmx48m)
+SIDECAR_FLAGS=(-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:-UsePerfData)
 if [ -n "${FLAGS:-}" ]; then read -r -a SIDECAR_FLAGS <<< "$FLAGS"; fi
 
 now_ms() { date +%s%3N; }
@@ -66,8 +67,10 @@ one() {
   local kind=$1 t0 ms
   t0=$(now_ms)
   case "$kind" in
-    jar)   "$JAVA" -jar "$JAR" run --config "$WORK/bulwark.conf" >"$WORK/out.log" 2>&1 & pid=$! ;;
-    flags) "$JAVA" "${SIDECAR_FLAGS[@]}" -jar "$JAR" run --config "$WORK/bulwark.conf" >"$WORK/out.log" 2>&1 & pid=$! ;;
+    jar*)  local jar=${kind#jar=}; [ "$jar" != jar ] || jar=$JAR
+           "$JAVA" -jar "$jar" run --config "$WORK/bulwark.conf" >"$WORK/out.log" 2>&1 & pid=$! ;;
+    flags*) local jar=${kind#flags=}; [ "$jar" != flags ] || jar=$JAR
+           "$JAVA" "${SIDECAR_FLAGS[@]}" -jar "$jar" run --config "$WORK/bulwark.conf" >"$WORK/out.log" 2>&1 & pid=$! ;;
     image*) local tag=${kind#image=}; [ "$tag" != image ] || tag=$IMAGE
            cid=$(docker run -d --network host -v "$WORK/bulwark.conf:/etc/bulwark/bulwark.conf:ro" "$tag") ;;
   esac
