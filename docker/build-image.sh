@@ -106,7 +106,7 @@ for t in $TOOLS; do
 done
 [ -x "$root/bin/sh" ] || copy /bin/sh
 for e in "${elfs[@]}"; do
-  ldd "$e" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }' 
+  { ldd "$e" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'
 done | sort -u | while IFS= read -r lib; do
   case "$lib" in "$PWD/$CTX"/*) ;; *) copy "$lib" ;; esac   # the runtime's own libraries are in it
 done

@@ -7,7 +7,7 @@
 #
 # FLAGS_1, FLAGS_2, ... (environment): the flag sets, JAR_1, JAR_2, ... the jar of each (default
 # JAR, the built one); default: no flags against the README's recommended sidecar flags.
-# JAVA picks the java binary (default: java on the PATH). MALLOC_ARENA_MAX defaults to 2.
+# JAVA picks the java command (default: java), JAVA_1, ... of each set (e.g. "env MALLOC_ARENA_MAX=2 java").
 # The access log is off (-Dbulwark.access.level=OFF), as the issue's footprint figures are.
 # Needs the built jar, nginx and wrk (installed from Debian if missing). All on 127.0.0.1.
 set -euo pipefail
@@ -26,15 +26,15 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
   apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk >/dev/null
 fi
 
-sets=(); jars=()
+sets=(); jars=(); javas=()
 for i in $(seq 1 9); do
-  v="FLAGS_$i"; j="JAR_$i"
-  if [ -n "${!v:-}" ]; then sets+=("${!v}"); jars+=("${!j:-$JAR}"); fi
+  v="FLAGS_$i"; j="JAR_$i"; c="JAVA_$i"
+  if [ -n "${!v:-}" ]; then sets+=("${!v}"); jars+=("${!j:-$JAR}"); javas+=("${!c:-$JAVA}"); fi
 done
 if [ ${#sets[@]} -eq 0 ]; then
   sets=("-Dnone"
         "-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:-UsePerfData")
-  jars=("$JAR" "$JAR")
+  jars=("$JAR" "$JAR"); javas=("$JAVA" "env MALLOC_ARENA_MAX=2 $JAVA")
 fi
 
 BASE=$(( 42000 + (RANDOM % 200) * 10 ))
@@ -57,9 +57,9 @@ nginx -c "$WORK/nginx.conf" & NGINX=$!
 
 kb() { awk -v k="$2" '$1 == k":" { print int($2 / 1024) }' "/proc/$1/status"; }
 one() {
-  local flags=$1 jar=$2 idle peak rate
+  local flags=$1 jar=$2 java=$3 idle peak rate
   # shellcheck disable=SC2086
-  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} "$JAVA" $flags -Dbulwark.access.level=OFF -jar "$jar" run \
+  $java $flags -Dbulwark.access.level=OFF -jar "$jar" run \
     --config "$WORK/bulwark.conf" >"$WORK/bulwark.log" 2>&1 & BPID=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$BWA/ready" >/dev/null && break; sleep 0.1; done
   sleep 1
@@ -71,9 +71,9 @@ one() {
 }
 declare -A out
 for _ in $(seq "$ROUNDS"); do
-  for i in "${!sets[@]}"; do out[$i]="${out[$i]:-}$(one "${sets[$i]}" "${jars[$i]}");"; done
+  for i in "${!sets[@]}"; do out[$i]="${out[$i]:-}$(one "${sets[$i]}" "${jars[$i]}" "${javas[$i]}");"; done
 done
 for i in "${!sets[@]}"; do
-  echo "flags: ${sets[$i]}  (${jars[$i]})"
+  echo "${javas[$i]} ${sets[$i]} -jar ${jars[$i]}"
   echo "${out[$i]}" | tr ';' '\n' | awk 'NF { printf "  RSS idle %3d MiB   peak under load %3d MiB   after %3d MiB   %6d req/s\n", $1, $2, $4, $3 }'
 done
