@@ -49,10 +49,33 @@ public final class Main {
         if (System.getProperty(NETTY_JFR) == null) {
             System.setProperty(NETTY_JFR, "false");
         }
+        if (args.length > 0 && (args[0].equals("run") || args[0].equals("demo"))) {
+            warmUpInBackground();
+        }
         int code = run(args, System.out, System.err);
         if (code != OK) {
             System.exit(code);
         }
+    }
+
+    /**
+     * Begins, on another core, two pieces of start-up the main thread would otherwise do one after
+     * the other once the config is parsed: logback's configuration (about a third of a second of
+     * XML parsing) and loading Netty's native epoll transport (unpacked from the jar and linked).
+     * Both are once-per-process initialisations that other threads wait for if they get there
+     * first, so nothing runs twice; a failure here is met again, and reported, where it is used.
+     */
+    private static void warmUpInBackground() {
+        Thread warmUp = new Thread(() -> {
+            try {
+                org.slf4j.LoggerFactory.getILoggerFactory();
+                io.bulwark.proxy.transport.Transport.best();
+            } catch (RuntimeException | LinkageError e) {
+                // the main thread meets the same problem where it needs the logger or the transport
+            }
+        }, "bulwark-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
     }
 
     /** Runs a command; returns its exit code. {@code run} and {@code demo} block until stopped. */
