@@ -1,121 +1,130 @@
 #!/usr/bin/env bash
-# Builds the Bulwark container image (default tag bulwark:local) from proxy/target/bulwark.jar.
+# Builds the Bulwark container image (default tag bulwark:local) from proxy/target/bulwark.jar,
+# offline: nothing is pulled from a registry.
 #
-#   docker/build-image.sh                 base image $BASE_IMAGE, else eclipse-temurin:17-jre;
-#                                         when that is not present and Docker Hub cannot be
-#                                         reached, falls back to the local base (below)
-#   docker/build-image.sh --local-base    base image bulwark-base:jre17, built first if missing:
-#                                         a Debian bookworm minbase + openjdk-17-jre-headless made
-#                                         with debootstrap from the host's apt mirror (no registry)
+#   docker/build-image.sh
 #
-# Environment: BASE_IMAGE (the JRE base, passed as build arg), IMAGE (tag, default bulwark:local),
-# DEBIAN_MIRROR (mirror for debootstrap; default: the host's apt source for bookworm).
+# What goes in (README, "Footprint"), all prepared under proxy/target/image/ as the build context:
+#   runtime/  a Java runtime of only the JDK modules Bulwark uses, made with this machine's JDK 17
+#             `jlink` (openjdk-17-jdk-headless is installed with apt when no JDK with jlink is found)
+#   rootfs/   what that runtime and a few tools need to run: the shared libraries they link
+#             (found with ldd, copied from this machine, so they match the JDK that made the
+#             runtime), sh, cat, id, ls, /etc/passwd with the bulwark user, /tmp
+# The image is FROM scratch with those two and the jar. docker/Dockerfile then trains the
+# class-data-sharing archive: it runs the demo, sends it a few requests, and dumps the classes it
+# loaded into /opt/bulwark/bulwark.jsa, which the ENTRYPOINT and the HEALTHCHECK map at start.
+#
+# Environment: IMAGE (tag, default bulwark:local), JDK (a JDK 17+ home with jlink and jmods).
 # Build the jar first: mvn -B -DskipTests package
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEFAULT_BASE=eclipse-temurin:17-jre
-LOCAL_BASE=bulwark-base:jre17
 IMAGE=${IMAGE:-bulwark:local}
 JAR=proxy/target/bulwark.jar
+CTX=proxy/target/image
+# The JDK modules Bulwark needs at run time (`jdeps --print-module-deps` on the jar names
+# java.desktop, java.compiler and java.sql too: only for optional code in Jackson, Typesafe Config
+# and Micrometer that Bulwark never calls; java.xml is logback's config parser, jdk.crypto.ec the
+# EC cipher suites of TLS, java.management/jdk.management the JVM metrics, jdk.jfr Netty's
+# allocator events, jdk.unsupported Netty's Unsafe, java.naming logback and Netty's TLS).
+MODULES=java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.unsupported
+# Tools kept in the image: a shell (for the build's RUN steps and `docker exec`), and what the
+# container tests and an operator use.
+TOOLS="sh cat id ls mkdir chown chmod rm sleep"
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
-
-local_base=false
-for arg in "$@"; do
-  case "$arg" in
-    --local-base) local_base=true ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "build-image.sh: unknown argument \"$arg\"" >&2; usage >&2; exit 2 ;;
-  esac
-done
+case "${1:-}" in
+  -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  --local-base) ;; # accepted for old callers: every build is local now
+  *) echo "build-image.sh: unknown argument \"$1\"" >&2; exit 2 ;;
+esac
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 [ -f "$JAR" ] || { echo "build-image.sh: $JAR not found; build it first: mvn -B -DskipTests package" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "build-image.sh: the Docker daemon is not reachable (docker info fails)" >&2; exit 1; }
+start=$(date +%s)
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-# Docker Hub's registry answers on 443 (a quick DNS + TCP check, so an offline machine does not
-# wait for a pull to time out).
-hub_reachable() { timeout 10 bash -c 'exec 3<>/dev/tcp/registry-1.docker.io/443' 2>/dev/null; }
-
-# The host's Debian mirror for bookworm (deb822 .sources or one-line .list), else deb.debian.org.
-debian_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local m=""
-  shopt -s nullglob
-  for f in /etc/apt/sources.list.d/*.sources; do
-    m=$(awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*[[:space:]]bookworm([[:space:]]|$)/ {
-               if (match($0, /URIs:[[:space:]]*[^[:space:]\n]+/)) {
-                 s = substr($0, RSTART, RLENGTH); sub(/URIs:[[:space:]]*/, "", s); print s; exit } }' "$f")
-    [ -n "$m" ] && break
+# A JDK 17+ with jlink and its jmods: $JDK, $JAVA_HOME, the one javac belongs to, Debian's.
+find_jdk() {
+  local c
+  for c in "${JDK:-}" "${JAVA_HOME:-}" \
+           "$(dirname "$(dirname "$(readlink -f "$(command -v javac 2>/dev/null || echo /nonexistent)")")")" \
+           /usr/lib/jvm/java-17-openjdk-*; do
+    if [ -n "$c" ] && [ -x "$c/bin/jlink" ] && [ -f "$c/jmods/java.base.jmod" ]; then echo "$c"; return 0; fi
   done
-  if [ -z "$m" ]; then
-    m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-        | awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                             if ($(i+1) == "bookworm") { print $i; exit } }')
-  fi
-  shopt -u nullglob
-  echo "${m:-http://deb.debian.org/debian}"
+  return 1
 }
-
-build_local_base() {
-  if have_image "$LOCAL_BASE"; then
-    echo "== base image $LOCAL_BASE is present"
-    return
-  fi
-  if ! command -v debootstrap >/dev/null 2>&1; then
-    echo "== installing debootstrap"
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap
-  fi
-  local mirror start
-  mirror=$(debian_mirror)
-  rootfs=$(mktemp -d /tmp/bulwark-base.XXXXXX)
-  trap 'as_root rm -rf "$rootfs"' EXIT
-  start=$(date +%s)
-  echo "== building $LOCAL_BASE with debootstrap from $mirror (about 1-2 minutes)"
-  as_root debootstrap --variant=minbase --include=openjdk-17-jre-headless,ca-certificates \
-    bookworm "$rootfs" "$mirror" > /tmp/bulwark-debootstrap.log 2>&1 \
-    || { tail -30 /tmp/bulwark-debootstrap.log >&2; echo "build-image.sh: debootstrap failed (log: /tmp/bulwark-debootstrap.log)" >&2; exit 1; }
-  # Nothing at run time needs apt's caches, docs, man pages or translations.
-  as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
-    "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
-    "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log \
-    "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
-  if ! as_root tar --numeric-owner -C "$rootfs" -c . | docker import \
-      -c 'ENV LANG=C.UTF-8' -c 'CMD ["/bin/bash"]' \
-      -m "Debian bookworm minbase + openjdk-17-jre-headless (debootstrap)" - "$LOCAL_BASE" >/dev/null \
-    || ! docker run --rm --network none "$LOCAL_BASE" java -version >/dev/null 2>&1; then
-    docker rmi -f "$LOCAL_BASE" >/dev/null 2>&1 || true
-    echo "build-image.sh: importing the debootstrap root as $LOCAL_BASE failed" >&2
-    exit 1
-  fi
-  as_root rm -rf "$rootfs"
-  trap - EXIT
-  echo "== built $LOCAL_BASE in $(( $(date +%s) - start ))s"
-}
-
-if $local_base; then
-  BASE_IMAGE=$LOCAL_BASE
-elif [ -z "${BASE_IMAGE:-}" ]; then
-  if have_image "$DEFAULT_BASE" || { hub_reachable && docker pull -q "$DEFAULT_BASE" >/dev/null; }; then
-    BASE_IMAGE=$DEFAULT_BASE
-  else
-    echo "== $DEFAULT_BASE is not present and Docker Hub cannot be reached: using the local base $LOCAL_BASE"
-    BASE_IMAGE=$LOCAL_BASE
-  fi
+if ! jdk=$(find_jdk); then
+  echo "== installing openjdk-17-jdk-headless (jlink and the jmods)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jdk-headless
+  jdk=$(find_jdk) || { echo "build-image.sh: no JDK with jlink and jmods found (set JDK=...)" >&2; exit 1; }
 fi
-if [ "$BASE_IMAGE" = "$LOCAL_BASE" ]; then build_local_base; fi
+
+rm -rf "$CTX"
+mkdir -p "$CTX"
+echo "== jlink: a runtime of $MODULES (from $jdk)"
+"$jdk/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
+  --compress=2 --output "$CTX/runtime"
+# The image maps its own archive (bulwark.jsa, with the JDK's classes too); the JDK's default
+# archives would be dead weight.
+rm -f "$CTX"/runtime/lib/server/classes*.jsa
+# Debian's libjvm.so keeps its symbol table (11 MB); nothing at run time reads it.
+if command -v strip >/dev/null 2>&1; then strip --strip-unneeded "$CTX/runtime/lib/server/libjvm.so"; fi
+
+echo "== rootfs: shared libraries and tools"
+root="$CTX/rootfs"
+mkdir -p "$root"/{etc,tmp,usr/bin,opt/bulwark,var/lib/bulwark}
+chmod 1777 "$root/tmp"
+# The same merged-/usr layout as this machine, so each library sits where ldd found it.
+for d in bin sbin lib lib64; do
+  if [ -L "/$d" ]; then
+    ln -s "$(readlink "/$d")" "$root/$d"
+    mkdir -p "$root/$(readlink -f "/$d")"
+  else
+    mkdir -p "$root/$d"
+  fi
+done
+copy() { # copies a file to the same path under the rootfs (following links), once
+  local to="$root$1"
+  [ -e "$to" ] && return 0
+  mkdir -p "$(dirname "$to")"
+  cp -L "$1" "$to"
+}
+# Netty's native transport and BoringSSL, which it unpacks to /tmp at start, link libraries too.
+natives=$(mktemp -d)
+trap 'rm -rf "$natives"' EXIT
+(cd "$natives" && "$jdk/bin/jar" xf "$OLDPWD/$JAR" META-INF/native/libnetty_transport_native_epoll_x86_64.so \
+  META-INF/native/libnetty_tcnative_linux_x86_64.so)
+elfs=("$CTX/runtime/bin/java")
+while IFS= read -r so; do elfs+=("$so"); done < <(find "$CTX/runtime" "$natives" -name '*.so')
+for t in $TOOLS; do
+  p=$(type -P "$t") || { echo "build-image.sh: $t not found on this machine" >&2; exit 1; }
+  copy "$p"   # sh: its target (dash on Debian), as /bin/sh or /usr/bin/sh
+  elfs+=("$p")
+done
+[ -x "$root/bin/sh" ] || copy /bin/sh
+for e in "${elfs[@]}"; do
+  { ldd "$e" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'
+done | sort -u | while IFS= read -r lib; do
+  case "$lib" in "$PWD/$CTX"/*) ;; *) copy "$lib" ;; esac   # the runtime's own libraries are in it
+done
+# glibc reads users and hosts through NSS (files and dns are built into glibc 2.34+).
+printf 'root:x:0:0:root:/root:/bin/sh\nbulwark:x:10001:10001:Bulwark:/var/lib/bulwark:/usr/sbin/nologin\n' > "$root/etc/passwd"
+printf 'root:x:0:\nbulwark:x:10001:\n' > "$root/etc/group"
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$root/etc/nsswitch.conf"
 
 # BuildKit needs the buildx plugin with a current client; without it, use the classic builder.
-# --network host: RUN steps work on a daemon without a default bridge (dockerd --bridge=none).
+# --network host: the training run listens on loopback; it also works on a daemon without a
+# default bridge (dockerd --bridge=none).
 if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
-echo "== building $IMAGE on $BASE_IMAGE"
-docker build --network host --force-rm --build-arg "BASE_IMAGE=$BASE_IMAGE" -f docker/Dockerfile -t "$IMAGE" . \
+# Ports for the training run: random, so two builds on one machine do not meet.
+train_port=$(( 30000 + RANDOM % 2000 * 4 ))
+echo "== building $IMAGE (with a class-data-sharing training run on 127.0.0.1:$train_port)"
+docker build --network host --force-rm --build-arg "TRAIN_PORT=$train_port" \
+  -f docker/Dockerfile -t "$IMAGE" . \
   || { echo "build-image.sh: docker build failed" >&2; exit 1; }
 
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
-base_size=$(docker image inspect -f '{{.Size}}' "$BASE_IMAGE")
-echo "image built: $IMAGE ($(( size / 1000000 )) MB; base $BASE_IMAGE $(( base_size / 1000000 )) MB, Bulwark layers $(( (size - base_size) / 1000 )) kB)"
+echo "image built: $IMAGE ($(( size / 1000000 )) MB) in $(( $(date +%s) - start ))s"

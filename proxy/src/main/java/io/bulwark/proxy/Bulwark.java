@@ -364,7 +364,7 @@ public final class Bulwark implements AutoCloseable {
         bulwark.ready.set(true);
         LOG.info("Bulwark listening on {} (admin on {}), {} worker event loops, {} transport, {}",
                 bulwark.proxyAddress, bulwark.adminAddress, bulwark.workers.executorCount(), bulwark.transport.name(),
-                bulwark.tls.engines(config).describe());
+                bulwark.tls.describe(config));
         return bulwark;
     }
 

@@ -24,6 +24,8 @@ public final class Main {
     static final int FATAL = 1;
     static final int USAGE = 2;
 
+    private static final String NETTY_JFR = "io.netty.jfr.enabled";
+
     private static final String USAGE_TEXT = """
             Usage: java -jar bulwark.jar <command> [options]
 
@@ -41,10 +43,39 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Netty registers JFR events for its buffer allocator on first use, and that loads JFR's
+        // metadata: about a tenth of the start-up CPU, for events nothing records unless asked.
+        // -Dio.netty.jfr.enabled=true turns them back on. Set before any Netty class loads.
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
+        }
+        if (args.length > 0 && (args[0].equals("run") || args[0].equals("demo"))) {
+            warmUpInBackground();
+        }
         int code = run(args, System.out, System.err);
         if (code != OK) {
             System.exit(code);
         }
+    }
+
+    /**
+     * Begins, on another core, two pieces of start-up the main thread would otherwise do one after
+     * the other once the config is parsed: logback's configuration (about a third of a second of
+     * XML parsing) and loading Netty's native epoll transport (unpacked from the jar and linked).
+     * Both are once-per-process initialisations that other threads wait for if they get there
+     * first, so nothing runs twice; a failure here is met again, and reported, where it is used.
+     */
+    private static void warmUpInBackground() {
+        Thread warmUp = new Thread(() -> {
+            try {
+                org.slf4j.LoggerFactory.getILoggerFactory();
+                io.bulwark.proxy.transport.Transport.best();
+            } catch (RuntimeException | LinkageError e) {
+                // the main thread meets the same problem where it needs the logger or the transport
+            }
+        }, "bulwark-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
     }
 
     /** Runs a command; returns its exit code. {@code run} and {@code demo} block until stopped. */

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The TLS contexts of the proxy: the listener's (from {@code listener.tls}, rebuilt when a reload
@@ -83,26 +84,56 @@ public final class TlsContexts implements AutoCloseable {
     private record ClientKey(TlsEngine engine, Optional<Path> ca) {
     }
 
-    private final OpenSslSupport openSsl;
+    /**
+     * Asked on first use, not at construction: loading BoringSSL (unpacking it to /tmp, linking it)
+     * and seeding the ticket keys' SecureRandom are start-up time a proxy without TLS never needs.
+     */
+    private final Supplier<OpenSslSupport> detect;
+    private volatile OpenSslSupport openSsl;
     private final Map<ClientKey, SslContext> clients = new ConcurrentHashMap<>();
-    private final SessionTicketKeys ticketKeys;
+    private volatile SessionTicketKeys ticketKeys;
     private volatile ServerKey serverKey;
     private volatile SslContext server;
 
     /** With the OpenSSL engine where this JVM can load it. */
     public TlsContexts() {
-        this(OpenSslSupport.detect());
+        this.detect = OpenSslSupport::detect;
     }
 
-    /** @param openSsl whether the OpenSSL engine can be used (tests pass an unavailable one) */
-    public TlsContexts(OpenSslSupport openSsl) {
-        this.openSsl = openSsl;
-        this.ticketKeys = openSsl.available() ? new SessionTicketKeys(new SecureRandom()) : null;
+    /** @param support whether the OpenSSL engine can be used (tests pass an unavailable one) */
+    public TlsContexts(OpenSslSupport support) {
+        this.detect = () -> support;
     }
 
-    /** Whether OpenSSL loads here, and which version it is. */
+    /** @param detect asked once, on the first use of OpenSSL's support (tests count the calls) */
+    TlsContexts(Supplier<OpenSslSupport> detect) {
+        this.detect = detect;
+    }
+
+    /** Whether OpenSSL loads here, and which version it is (asked once, on the first call). */
     public OpenSslSupport openSsl() {
-        return openSsl;
+        OpenSslSupport known = openSsl;
+        if (known == null) {
+            synchronized (this) {
+                if (openSsl == null) {
+                    OpenSslSupport detected = detect.get();
+                    ticketKeys = detected.available() ? new SessionTicketKeys(new SecureRandom()) : null;
+                    openSsl = detected;
+                }
+                known = openSsl;
+            }
+        }
+        return known;
+    }
+
+    /**
+     * For the start-up line: {@link Engines#describe()} where the config uses TLS; without TLS,
+     * "listener none (plain HTTP)" without asking whether OpenSSL loads (nothing would use it).
+     */
+    public String describe(BulwarkConfig config) {
+        boolean anyTls = config.listener().tls().isPresent()
+                || config.clusters().values().stream().anyMatch(ClusterConfig::tls);
+        return anyTls ? engines(config).describe() : "TLS engine: listener none (plain HTTP)";
     }
 
     /**
@@ -114,8 +145,9 @@ public final class TlsContexts implements AutoCloseable {
     public TlsEngine engine(TlsProvider provider, String path) {
         return switch (provider) {
             case JDK -> TlsEngine.JDK;
-            case AUTO -> openSsl.available() ? TlsEngine.OPENSSL : TlsEngine.JDK;
+            case AUTO -> openSsl().available() ? TlsEngine.OPENSSL : TlsEngine.JDK;
             case OPENSSL -> {
+                OpenSslSupport openSsl = openSsl();
                 if (!openSsl.available()) {
                     throw new TlsConfigException(path, "openssl (expected: auto or jdk on this machine: the OpenSSL "
                             + "engine cannot load: " + openSsl.unavailableBecause().orElse("unknown reason") + ")",
@@ -157,7 +189,7 @@ public final class TlsContexts implements AutoCloseable {
                 clusters.put(c.name(), engine(c.tlsOptions().provider(), clusterPath(c)));
             }
         }
-        return new Engines(listener, clusters, openSsl);
+        return new Engines(listener, clusters, openSsl());
     }
 
     /**

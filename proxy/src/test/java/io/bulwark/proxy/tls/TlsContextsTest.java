@@ -76,6 +76,31 @@ class TlsContextsTest {
     }
 
     @Test
+    void aConfigWithoutTlsNeverAsksWhetherOpensslLoads() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        TlsContexts contexts = closeLater(new TlsContexts(() -> {
+            asked.incrementAndGet();
+            return MISSING;
+        }));
+        BulwarkConfig plain = ConfigLoader.parse("""
+                bulwark {
+                  clusters { app { endpoints = [ "127.0.0.1:9001" ] } }
+                  routes = [ { cluster = app } ]
+                }
+                """);
+        contexts.prepare(plain);
+        contexts.rotateTicketKeys();
+        assertThat(contexts.describe(plain)).isEqualTo("TLS engine: listener none (plain HTTP)");
+        assertThat(asked).as("start-up without TLS loads no BoringSSL").hasValue(0);
+
+        assertThat(contexts.describe(config("auto", "jdk")))
+                .isEqualTo("TLS engine: listener jdk, upstreams jdk (OpenSSL unavailable: no native library in this test)");
+        contexts.prepare(config("auto", "auto"));
+        assertThat(contexts.openSsl().available()).isFalse();
+        assertThat(asked).as("asked once, then remembered").hasValue(1);
+    }
+
+    @Test
     void jdkIsJdkEvenWhereOpensslLoads() throws Exception {
         TlsContexts.Engines engines = closeLater(new TlsContexts()).engines(config("jdk", "openssl"));
         assertThat(engines.listener()).contains(TlsEngine.JDK);

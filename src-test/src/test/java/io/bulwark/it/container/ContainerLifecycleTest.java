@@ -125,6 +125,15 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void theImageStaysSmallForASidecar() {
+        // Pulled onto every node that runs a pod with the sidecar (issue #12: at most 120 MB; a
+        // Debian JRE base made it 308 MB). The jlinked runtime, the libraries it links, the jar
+        // and the class-data-sharing archive.
+        long size = BulwarkContainer.docker().inspectImageCmd(BulwarkContainer.IMAGE).exec().getSize();
+        assertThat(size).as("image size in bytes").isLessThanOrEqualTo(120_000_000L);
+    }
+
+    @Test
     void theImageHealthcheckTurnsHealthy() throws Exception {
         HealthCheck imageCheck = BulwarkContainer.docker().inspectImageCmd(BulwarkContainer.IMAGE).exec()
                 .getConfig().getHealthcheck();

@@ -180,5 +180,19 @@ class ContainerProxyTest {
                 "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/bulwark/bulwark.jar",
                 "run", "--config", BulwarkContainer.CONFIG_PATH);
         assertThat(args).anyMatch(a -> a.startsWith("-XX:MaxRAMPercentage="));
+        assertThat(args).contains("-XX:SharedArchiveFile=" + ARCHIVE);
+    }
+
+    /** The image's class-data-sharing archive, trained in its build on this runtime and jar. */
+    private static final String ARCHIVE = "/opt/bulwark/bulwark.jsa";
+
+    @Test
+    void theClassDataSharingArchiveMatchesTheImagesRuntimeAndJar() throws Exception {
+        // -Xshare:on fails the start when the archive cannot be mapped (another JVM, another jar),
+        // where the ENTRYPOINT's default would quietly start slower without it.
+        ExecResult mapped = bulwark.execInContainer("java", "-XX:SharedArchiveFile=" + ARCHIVE, "-Xshare:on",
+                "-Xlog:cds=info", "-jar", "/opt/bulwark/bulwark.jar", "help");
+        assertThat(mapped.getExitCode()).as(mapped.getStdout() + mapped.getStderr()).isZero();
+        assertThat(mapped.getStdout()).contains("Mapped static", "Usage: java -jar bulwark.jar");
     }
 }
