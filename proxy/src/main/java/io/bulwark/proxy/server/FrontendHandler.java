@@ -51,7 +51,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private Exchange current;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
-    private int pauses;
+    private final ReadPauses pauses = new ReadPauses();
     /** Body parts of a request answered locally are read and dropped until its last part. */
     private boolean discardingBody;
     /** Bytes dropped of the current answered request's body. */
@@ -515,22 +515,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void pause(int reason) {
-        boolean was = pauses == 0;
-        pauses |= reason;
-        if (was) {
-            ctx.channel().config().setAutoRead(false);
-        }
+        pauses.pause(ctx, reason);
     }
 
     void resume(int reason) {
-        if (pauses == 0) {
-            return;
-        }
-        pauses &= ~reason;
-        if (pauses == 0) {
-            ctx.channel().config().setAutoRead(true);
-            ctx.read();
-        }
+        pauses.resume(ctx, reason);
     }
 
     /** Shutdown: close now if nothing is in flight, else after the current response. */

@@ -49,7 +49,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     /** The client ended its side of the stream (END_STREAM received). */
     private boolean requestEnded;
     private String requestClientIp = "";
-    private int pauses;
+    private final ReadPauses pauses = new ReadPauses();
     /** The write of the frame that ends our side of the stream, once one was written. */
     private ChannelFuture endWrite;
     private boolean resetSent;
@@ -253,22 +253,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     void pause(int reason) {
-        boolean was = pauses == 0;
-        pauses |= reason;
-        if (was) {
-            ctx.channel().config().setAutoRead(false);
-        }
+        pauses.pause(ctx, reason);
     }
 
     void resume(int reason) {
-        if (pauses == 0) {
-            return;
-        }
-        pauses &= ~reason;
-        if (pauses == 0) {
-            ctx.channel().config().setAutoRead(true);
-            ctx.read();
-        }
+        pauses.resume(ctx, reason);
     }
 
     @Override
