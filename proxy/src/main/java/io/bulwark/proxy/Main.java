@@ -50,6 +50,10 @@ public final class Main {
             System.setProperty(NETTY_JFR, "false");
         }
         if (args.length > 0 && (args[0].equals("run") || args[0].equals("demo"))) {
+            // Logging first, on this thread (configured in code, LogSetup: a few milliseconds): had
+            // another thread logged while it was being set up, SLF4J would print a "replayed
+            // calls" warning on every start.
+            org.slf4j.LoggerFactory.getILoggerFactory();
             warmUpInBackground();
         }
         int code = run(args, System.out, System.err);
@@ -59,16 +63,14 @@ public final class Main {
     }
 
     /**
-     * Begins, on another core, two pieces of start-up the main thread would otherwise do one after
-     * the other once the config is parsed: logback's configuration (about a third of a second of
-     * XML parsing) and loading Netty's native epoll transport (unpacked from the jar and linked).
-     * Both are once-per-process initialisations that other threads wait for if they get there
-     * first, so nothing runs twice; a failure here is met again, and reported, where it is used.
+     * Begins, on another core, a piece of start-up the main thread would otherwise do once the
+     * config is parsed: loading Netty's native epoll transport (unpacked from the jar and linked).
+     * A once-per-process initialisation that other threads wait for if they get there first, so
+     * nothing runs twice; a failure here is met again, and reported, where it is used.
      */
     private static void warmUpInBackground() {
         Thread warmUp = new Thread(() -> {
             try {
-                org.slf4j.LoggerFactory.getILoggerFactory();
                 io.bulwark.proxy.transport.Transport.best();
             } catch (RuntimeException | LinkageError e) {
                 // the main thread meets the same problem where it needs the logger or the transport
