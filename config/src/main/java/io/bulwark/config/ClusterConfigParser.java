@@ -22,7 +22,7 @@ final class ClusterConfigParser {
     }
 
     static final List<String> CLUSTER_KEYS = List.of(
-            "endpoints", "dns-refresh", "tls", "tls-ca-file", "tls-server-name", "tls-provider", "load-balancer", "hash-key", "connect-timeout", "pool", "limits",
+            "endpoints", "dns-refresh", "tls", "tls-ca-file", "tls-server-name", "tls-provider", "tls-cert-file", "tls-key-file", "load-balancer", "hash-key", "connect-timeout", "pool", "limits",
             "health-check", "outlier-detection", "panic-threshold", "slow-start", "circuit-breaker");
     private static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     private static final List<String> POOL_KEYS = List.of("max-connections-per-upstream", "idle-timeout");
@@ -92,10 +92,17 @@ final class ClusterConfigParser {
         UpstreamTls tlsOptions = new UpstreamTls(
                 TlsFiles.optionalReadableFile(c, "tls-ca-file", "a readable PEM file of CA certificates"),
                 c.optionalString("tls-server-name", "a host name for SNI and certificate verification"),
-                BulwarkConfigParser.tlsProvider(c, "tls-provider"));
+                BulwarkConfigParser.tlsProvider(c, "tls-provider"),
+                TlsFiles.optionalReadableFile(c, "tls-cert-file", "a readable PEM file of the client certificate chain"),
+                TlsFiles.optionalReadableFile(c, "tls-key-file", "a readable PEM file of the client certificate's key"));
         if (!tls && (tlsOptions.caFile().isPresent() || tlsOptions.serverName().isPresent()
-                || tlsOptions.provider() != TlsProvider.AUTO)) {
-            c.problem("tls", "false (expected: true when tls-ca-file, tls-server-name or tls-provider is set)");
+                || tlsOptions.provider() != TlsProvider.AUTO || c.has("tls-cert-file") || c.has("tls-key-file"))) {
+            c.problem("tls", "false (expected: true when tls-ca-file, tls-server-name, tls-provider, tls-cert-file or"
+                    + " tls-key-file is set)");
+        }
+        if (c.has("tls-cert-file") != c.has("tls-key-file")) {
+            String missing = c.has("tls-cert-file") ? "tls-key-file" : "tls-cert-file";
+            c.problem(missing, "missing (expected: tls-cert-file and tls-key-file together, for a client certificate)");
         }
         return new ClusterConfig(name, endpoints, dnsRefresh, tls, balancer, hashKey, connectTimeout, pool, limits,
                 healthCheck, outlier, panicThreshold, slowStart, breaker, tlsOptions);

@@ -81,7 +81,9 @@ public final class TlsContexts implements AutoCloseable {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
-    private record ClientKey(TlsEngine engine, Optional<Path> ca) {
+    /** A client context per engine, CA and client certificate (with the files' times: a renewed file makes a new one). */
+    private record ClientKey(TlsEngine engine, Optional<Path> ca, Optional<Path> cert, Optional<Path> key,
+                             long certModified, long keyModified) {
     }
 
     /**
@@ -310,19 +312,50 @@ public final class TlsContexts implements AutoCloseable {
 
     private SslContext clientContext(ClusterConfig cluster) {
         TlsEngine engine = engine(cluster.tlsOptions().provider(), clusterPath(cluster));
-        return clients.computeIfAbsent(new ClientKey(engine, cluster.tlsOptions().caFile()), key -> {
+        var options = cluster.tlsOptions();
+        ClientKey clientKey = new ClientKey(engine, options.caFile(), options.certFile(), options.keyFile(),
+                options.certFile().map(TlsContexts::modified).orElse(0L),
+                options.keyFile().map(TlsContexts::modified).orElse(0L));
+        SslContext existing = clients.get(clientKey);
+        if (existing != null) {
+            return existing;
+        }
+        // A renewed client certificate or key: the context of the old files goes (connections already
+        // made keep their engines).
+        clients.keySet().removeIf(k -> {
+            boolean replaced = k.engine() == clientKey.engine() && k.ca().equals(clientKey.ca())
+                    && k.cert().equals(clientKey.cert()) && k.key().equals(clientKey.key()) && !k.equals(clientKey);
+            if (replaced) {
+                ReferenceCountUtil.release(clients.get(k));
+            }
+            return replaced;
+        });
+        return clients.computeIfAbsent(clientKey, key -> {
+            SslContextBuilder builder = SslContextBuilder.forClient()
+                    .sslProvider(key.engine().sslProvider())
+                    .protocols(PROTOCOLS);
+            String path = "bulwark.clusters." + cluster.name();
             try {
-                SslContextBuilder builder = SslContextBuilder.forClient()
-                        .sslProvider(key.engine().sslProvider())
-                        .protocols(PROTOCOLS);
                 if (key.ca().isPresent()) {
                     builder.trustManager(key.ca().get().toFile());
                 }
+            } catch (IllegalArgumentException e) {
+                throw new TlsConfigException(path + ".tls-ca-file", "cannot use the CA file " + key.ca().get() + ": "
+                        + e.getMessage(), e);
+            }
+            try {
+                if (key.cert().isPresent() && key.key().isPresent()) {
+                    builder.keyManager(key.cert().get().toFile(), key.key().get().toFile()); // upstream mTLS
+                }
+            } catch (IllegalArgumentException e) {
+                throw new TlsConfigException(path + ".tls-cert-file", "cannot use the client certificate "
+                        + key.cert().get() + " with the key " + key.key().get() + ": " + e.getMessage(), e);
+            }
+            try {
                 return builder.build();
             } catch (SSLException | IllegalArgumentException e) {
-                String what = key.ca().map(ca -> "cannot use the CA file " + ca).orElse("cannot create the TLS context");
-                throw new TlsConfigException("bulwark.clusters." + cluster.name()
-                        + (key.ca().isPresent() ? ".tls-ca-file" : ".tls"), what + ": " + e.getMessage(), e);
+                String where = key.cert().isPresent() ? ".tls-cert-file" : key.ca().isPresent() ? ".tls-ca-file" : ".tls";
+                throw new TlsConfigException(path + where, "cannot create the TLS context: " + e.getMessage(), e);
             }
         });
     }

@@ -221,6 +221,53 @@ class TlsTest {
     }
 
     @Test
+    void aClusterPresentsItsClientCertificateToAnUpstreamThatRequiresOne() throws Exception {
+        X509Bundle client = new CertificateBuilder().subject("CN=bulwark-sidecar").ecp256().buildIssuedBy(ca);
+        try (TestUpstream strict = TestUpstream.startTls("mtls", TestUpstream.echo("mtls"), SslContextBuilder
+                .forServer(upstreamCert.getKeyPair().getPrivate(), upstreamCert.getCertificatePath())
+                .trustManager(ca.toTrustManagerFactory())
+                .clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE).build())) {
+            Path caFile = write("ca.pem", ca.getCertificatePEM());
+            Path cert = write("client.pem", client.getCertificatePathPEM());
+            Path key = write("client.key", client.getPrivateKeyPEM());
+            proxy = ProxyHarness.start("""
+                    clusters {
+                      with-cert { endpoints = [ "%1$s" ], tls = true, tls-ca-file = "%2$s", tls-server-name = "upstream.test",
+                                  tls-provider = %3$s, tls-cert-file = "%4$s", tls-key-file = "%5$s" }
+                      without { endpoints = [ "%1$s" ], tls = true, tls-ca-file = "%2$s", tls-server-name = "upstream.test",
+                                tls-provider = %3$s }
+                    }
+                    routes = [ { match { path-prefix = "/mtls" }, cluster = with-cert },
+                               { match { path-prefix = "/plain" }, cluster = without, retry { max-retries = 0 } } ]
+                    """.formatted(strict.address(), caFile, provider, cert, key));
+
+            HttpResponse<String> ok = proxy.get("/mtls/a");
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThat(ok.body()).contains("\"upstream\":\"mtls\"");
+            HttpResponse<String> refused = proxy.get("/plain/a");
+            assertThat(refused.statusCode()).as("no client certificate: the upstream ends the handshake")
+                    .isBetween(502, 503);
+            assertThat(refused.headers().firstValue("x-bulwark-error")).isPresent();
+        }
+    }
+
+    @Test
+    void aClientCertificateNeedsItsKeyAndAKeyThatIsNotOneFailsTheStart() throws Exception {
+        Path cert = write("client.pem", upstreamCert.getCertificatePathPEM());
+        assertThatThrownBy(() -> ProxyHarness.start("""
+                clusters { c { endpoints = [ "127.0.0.1:9" ], tls = true, tls-cert-file = "%s" } }
+                routes = [ { cluster = c } ]
+                """.formatted(cert))).hasMessageContaining("bulwark.clusters.c.tls-key-file")
+                .hasMessageContaining("tls-cert-file and tls-key-file together");
+        Path notAKey = write("not-a-key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        assertThatThrownBy(() -> ProxyHarness.start("""
+                clusters { c { endpoints = [ "127.0.0.1:9" ], tls = true, tls-provider = %s,
+                               tls-cert-file = "%s", tls-key-file = "%s" } }
+                routes = [ { cluster = c } ]
+                """.formatted(provider, cert, notAKey))).hasMessageContaining("bulwark.clusters.c.tls-cert-file");
+    }
+
+    @Test
     void aTicketResumesAcrossOneKeyRotationAndNotTwo() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(provider.equals("openssl"),
                 "the JDK engine keeps and rotates its own ticket keys");
