@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 CONNS=${2:-32}
-JAR=proxy/target/bulwark.jar
+JAR=${JAR:-proxy/target/bulwark.jar}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$WORK"' EXIT
 

@@ -98,8 +98,9 @@ backend app
 """
 
 
-def nginx_conf(port, d):
-    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in UP)
+def nginx_conf(port, d, ups=None, extra=""):
+    """NGINX in front of `ups` (default the chaos upstreams); `extra` goes on each server line."""
+    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s{extra};" for p in (ups or UP))
     return f"""worker_processes 1;
 daemon off;
 pid {d}/nginx.pid;

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+import chaos  # the chaos scenarios' NGINX config, in this directory
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BASE = 19300
@@ -94,35 +96,8 @@ backend be
 
 def nginx_conf(i, d):
     port, _, ups = ports(i)
-    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s max_conns=8;" for p in ups)
-    return f"""worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log error;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  upstream app {{
-    zone app 64k;
-{servers}
-    keepalive 64;
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_connect_timeout 1s;
-      proxy_read_timeout 1s;
-      proxy_next_upstream error timeout http_502 http_503 http_504;
-      proxy_next_upstream_tries 3;
-    }}
-  }}
-}}
-"""
+    # max_conns is NGINX open source's per-server limit: 8, as HAProxy's maxconn above.
+    return chaos.nginx_conf(port, d, ups, " max_conns=8")
 
 
 def wait_port(port, timeout=30):
