@@ -225,10 +225,14 @@ backend be
             self.starts.append({"round": rnd, "contender": name, "start_ms": start_ms,
                                 "rss_idle_mib": sum(rss(p) for p in tree(proc.pid))})
             # Warm-up: JIT for Bulwark, caches and connections for all.
-            # Bulwark's JIT needs longer than the peers' caches to reach its steady state.
-            self.wrk("get", self.a.warmup * (2 if name.startswith("bulwark") else 1))
-            self.wrk("post16k", 2)
+            # Warm-up: every scenario's code paths, so the JIT has compiled them before they are measured
+            # (Bulwark needs longer than the peers' caches and connection pools to reach its steady state).
+            jit = 2 if name.startswith("bulwark") else 1
             scenarios = ["get"] if name == "bulwark-log" else self.a.scenarios
+            self.wrk("get", self.a.warmup * jit)
+            for s in scenarios:
+                if s not in ("get", "idle10k"):
+                    self.wrk(s, max(2, self.a.warmup // 2) * jit)
             for s in scenarios:
                 r = self.run_scenario(name, proc, s)
                 if name.startswith("bulwark"):
@@ -458,7 +462,7 @@ def report(b, path_md, path_png):
     if getattr(a, "idle_wanted", None):
         w(f"- The descriptor limit here ({b.fd_limit:,}, hard) lets HAProxy hold {a.idle:,} idle connections "
           f"(two descriptors each): the idle scenario uses {a.idle:,}, not {a.idle_wanted:,}, for every contender.")
-    w(f"- {a.rounds} rounds, contenders in rotated order; each run {a.seconds} s after a warm-up of {a.warmup} s (Bulwark {2 * a.warmup} s, for its JIT); "
+    w(f"- {a.rounds} rounds, contenders in rotated order; each run {a.seconds} s after a warm-up of every scenario ({a.warmup} s of small GETs and {max(2, a.warmup // 2)} s of each other scenario; twice as long for Bulwark, for its JIT); "
       f"figures are medians over the rounds.\n")
     names = {"get": "small GET, keep-alive, 64 connections", "post16k": "16 KiB POST, keep-alive, 64 connections",
              "get1m": "1 MiB responses, keep-alive, 16 connections",
