@@ -22,6 +22,9 @@ import java.util.Map;
  * {@code validate} command and a reload can print them one per line.
  */
 public final class ConfigLoader {
+    /** The environment variable the admin token defaults to (CONTRACT §2). */
+    public static final String ADMIN_TOKEN_VARIABLE = "BULWARK_ADMIN_TOKEN";
+
 
     /** The "path" of problems that belong to a config given as a string rather than a file. */
     static final String STRING_SOURCE = "<config>";
@@ -78,6 +81,7 @@ public final class ConfigLoader {
 
     private static BulwarkConfig build(Config parsed, Map<String, String> env, String where)
             throws ConfigValidationException {
+        parsed = withTokenFromEnvironment(parsed, env);
         Config resolved;
         try {
             // Substitutions see the file itself first, then the environment. System properties are
@@ -89,6 +93,24 @@ public final class ConfigLoader {
             throw single(where, describe(e));
         }
         return BulwarkConfigParser.parse(resolved.root(), ReferenceDefaults.get());
+    }
+
+    /**
+     * The built-in default {@code admin.token = ${?BULWARK_ADMIN_TOKEN}}: a config that does not name a
+     * token takes the variable's value when it is set, so a token handed to the container through the
+     * environment always protects the admin API. A token in the file wins.
+     */
+    private static Config withTokenFromEnvironment(Config parsed, Map<String, String> env) {
+        String token = env.get(ADMIN_TOKEN_VARIABLE);
+        if (token == null || !parsed.hasPath("bulwark") || parsed.hasPathOrNull("bulwark.admin.token")) {
+            return parsed;
+        }
+        try {
+            return parsed.withValue("bulwark.admin.token", ConfigValueFactory.fromAnyRef(token,
+                    "the environment variable " + ADMIN_TOKEN_VARIABLE));
+        } catch (ConfigException e) {
+            return parsed; // bulwark or bulwark.admin is not an object: the parser names that path
+        }
     }
 
     /** Typesafe's message without its origin prefix, with the line number where there is one. */

@@ -274,6 +274,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAdminTokenDefaultsToTheEnvironmentVariableWhenTheFileNamesNone() throws Exception {
+        Map<String, String> env = Map.of("BULWARK_ADMIN_TOKEN", "from-env");
+
+        assertThat(ConfigLoader.parse(MINIMAL, env).admin().token()).contains("from-env");
+        assertThat(ConfigLoader.parse(MINIMAL, Map.of()).admin().token()).isEmpty();
+        assertThat(ConfigLoader.parse(MINIMAL + "bulwark.admin.token = in-file\n", env).admin().token())
+                .contains("in-file");
+        // The default satisfies the rule that a non-loopback admin API needs a token...
+        String exposed = MINIMAL + "bulwark.admin.host = \"0.0.0.0\"\n";
+        assertThat(ConfigLoader.parse(exposed, env).admin().token()).contains("from-env");
+        // ...and an unusable value from the environment is named by its config path, never echoed.
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL, Map.of("BULWARK_ADMIN_TOKEN", "has space")))
+                .isInstanceOfSatisfying(ConfigValidationException.class, e -> {
+                    assertThat(e.problems()).extracting(ConfigProblem::path).containsExactly("bulwark.admin.token");
+                    assertThat(e.getMessage()).doesNotContain("has space");
+                });
+    }
+
+    @Test
     void anAdaptiveLimitTakesItsDefaultsAndItsBoundsAreChecked() throws Exception {
         String on = MINIMAL.replace("endpoints = [ \"127.0.0.1:9001\" ] }",
                 "endpoints = [ \"127.0.0.1:9001\" ], limits { adaptive { max-limit = 200 } } }");
