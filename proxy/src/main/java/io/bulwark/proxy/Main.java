@@ -252,6 +252,10 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--url is not a URL: " + url);
         }
+        if (!uri.isAbsolute() || uri.getHost() == null
+                || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+            throw new UsageException("--url must be an absolute http:// or https:// URL: " + url);
+        }
         try {
             java.net.HttpURLConnection c = (java.net.HttpURLConnection) uri.toURL().openConnection();
             c.setConnectTimeout(2000);

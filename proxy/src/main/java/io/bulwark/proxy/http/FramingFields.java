@@ -35,7 +35,8 @@ final class FramingFields {
     private static final HttpViolation NOT_CHUNKED =
             new HttpViolation(400, "Transfer-Encoding must be exactly \"chunked\"");
     private static final HttpViolation EMPTY_CODING = new HttpViolation(400, "empty Transfer-Encoding");
-    private static final HttpViolation UNKNOWN_CODING = new HttpViolation(501, "unsupported transfer coding");
+    private static final HttpViolation UNKNOWN_CODING =
+            new HttpViolation(400, "Transfer-Encoding must be exactly \"chunked\" (unknown transfer coding)");
     private static final HttpViolation TWO_HOSTS = new HttpViolation(400, "more than one Host header");
     private static final HttpViolation NO_HOST = new HttpViolation(400, "missing Host header");
     private static final HttpViolation HIXIE =
@@ -146,7 +147,7 @@ final class FramingFields {
         }
     }
 
-    /** "chunked" alone passes; a list or a known coding is a 400, an unknown single coding a 501. */
+    /** "chunked" alone passes; anything else is a 400 (CONTRACT §3), a list, a known or an unknown coding. */
     private HttpViolation classifyCoding() {
         int n = codingEnd;
         if (equalsAscii(coding, n, CHUNKED)) {

@@ -7,7 +7,7 @@ package io.bulwark.proxy.http;
  * that caused a violation in its head has been forwarded; a violation in a body aborts the
  * request in flight.
  *
- * @param status 400, or 501 for an unknown transfer coding, or 505 for an unsupported version
+ * @param status 400: every malformed or ambiguous request is a {@code bad_request} (CONTRACT §3)
  * @param reason what was wrong, for the JSON error message (no request bytes echoed raw)
  */
 public record HttpViolation(int status, String reason) {

@@ -49,7 +49,8 @@ final class StrictRequestParser implements ByteProcessor {
     private static final HttpViolation BARE_CR_BEFORE = new HttpViolation(400, "bare CR before the request line");
     private static final HttpViolation BARE_LF_BEFORE = new HttpViolation(400, "bare LF before the request line");
     private static final HttpViolation BAD_METHOD = new HttpViolation(400, "invalid character in the method");
-    private static final HttpViolation CONNECT_REFUSED = new HttpViolation(501, "CONNECT is not supported");
+    private static final HttpViolation CONNECT_REFUSED =
+            new HttpViolation(400, "CONNECT is not supported (Bulwark is a reverse proxy, not a forward one)");
     private static final HttpViolation BAD_TARGET_FORM =
             new HttpViolation(400, "request target must be origin-form, absolute-form or *");
     private static final HttpViolation ASTERISK_NOT_OPTIONS =
@@ -328,7 +329,7 @@ final class StrictRequestParser implements ByteProcessor {
             return fail(BAD_VERSION);
         }
         if (major != 1 || minor > 1) {
-            return fail(new HttpViolation(505, "HTTP/" + major + "." + minor + " is not supported"));
+            return fail(new HttpViolation(400, "HTTP/" + major + "." + minor + " is not supported (HTTP/1.0 and HTTP/1.1 are)"));
         }
         http10 = minor == 0;
         state = REQUEST_LINE_LF;

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One downstream HTTP/1 connection: checks each request, answers what the proxy answers
- * itself before a request has a route (400, 404, 408, 413, 414, 431, 501, 505), and hands the rest
+ * itself before a request has a route (400, 404, 408, 413, 414, 431), and hands the rest
  * to an {@link Exchange} through an {@link Http1Downstream}. Requests are served one at a
  * time; pipelined ones wait in a backlog with reading paused, so a client cannot queue
  * unbounded work.
@@ -498,11 +498,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void onViolation(HttpViolation violation) {
         disarmHeaderTimer();
         awaitingRequest = false;
-        LocalReply reply = switch (violation.status()) {
-            case 501 -> LocalReply.NOT_IMPLEMENTED;
-            case 505 -> LocalReply.HTTP_VERSION_NOT_SUPPORTED;
-            default -> LocalReply.BAD_REQUEST;
-        };
+        LocalReply reply = LocalReply.BAD_REQUEST;
         releaseBacklog();
         Exchange ex = current;
         if (ex != null) {

@@ -28,7 +28,6 @@ public enum LocalReply {
     URI_TOO_LONG(414, "uri_too_long"),
     RATE_LIMITED(429, "rate_limited"),
     HEADERS_TOO_LARGE(431, "headers_too_large"),
-    NOT_IMPLEMENTED(501, "not_implemented"),
     UPSTREAM_CONNECT_FAILURE(502, "upstream_connect_failure"),
     UPSTREAM_RESET(502, "upstream_reset"),
     UPSTREAM_PROTOCOL_ERROR(502, "upstream_protocol_error"),
@@ -36,8 +35,7 @@ public enum LocalReply {
     CIRCUIT_OPEN(503, "circuit_open"),
     OVERLOADED(503, "overloaded"),
     FAULT_INJECTED(503, "fault_injected"),
-    UPSTREAM_TIMEOUT(504, "upstream_timeout"),
-    HTTP_VERSION_NOT_SUPPORTED(505, "http_version_not_supported");
+    UPSTREAM_TIMEOUT(504, "upstream_timeout");
 
     public static final String ERROR_HEADER = "x-bulwark-error";
 

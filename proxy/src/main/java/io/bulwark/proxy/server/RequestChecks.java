@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpVersion;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Request checks beyond what Netty's decoder enforces (it already rejects Content-Length with
@@ -17,8 +16,8 @@ import java.util.Set;
 final class RequestChecks {
 
     /**
-     * Why a request is refused: the reply (400, 501 for an unknown transfer coding, 505 for an
-     * unsupported version) and the message it carries.
+     * Why a request is refused: the reply (400 for anything malformed or ambiguous, CONTRACT §3) and
+     * the message it carries.
      */
     record Problem(LocalReply reply, String message) {
         static Problem badRequest(String message) {
@@ -26,8 +25,6 @@ final class RequestChecks {
         }
     }
 
-    private static final Set<String> KNOWN_CODINGS = Set.of("chunked", "gzip", "x-gzip", "deflate", "compress",
-            "x-compress");
 
     private RequestChecks() {
     }
@@ -36,7 +33,7 @@ final class RequestChecks {
     static Problem problem(HttpRequest request) {
         HttpVersion version = request.protocolVersion();
         if (version.majorVersion() != 1 || (version.minorVersion() != 0 && version.minorVersion() != 1)) {
-            return new Problem(LocalReply.HTTP_VERSION_NOT_SUPPORTED, "unsupported HTTP version " + version.text());
+            return Problem.badRequest("HTTP version " + version.text() + " is not supported (HTTP/1.0 and HTTP/1.1 are)");
         }
         HttpHeaders headers = request.headers();
         List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
@@ -53,16 +50,6 @@ final class RequestChecks {
         if (!codings.isEmpty()) {
             String joined = String.join(",", codings).trim().toLowerCase(Locale.ROOT);
             if (!joined.equals("chunked")) {
-                for (String coding : joined.split(",")) {
-                    String c = coding.trim();
-                    int semi = c.indexOf(';');
-                    if (semi >= 0) {
-                        c = c.substring(0, semi).trim();
-                    }
-                    if (!KNOWN_CODINGS.contains(c)) {
-                        return new Problem(LocalReply.NOT_IMPLEMENTED, "unsupported transfer coding \"" + c + "\"");
-                    }
-                }
                 return Problem.badRequest("Transfer-Encoding must be exactly \"chunked\"");
             }
         }

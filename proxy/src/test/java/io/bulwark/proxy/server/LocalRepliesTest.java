@@ -210,10 +210,11 @@ class LocalRepliesTest {
     }
 
     @Test
-    void unsupportedHttpVersionIs505() throws IOException {
+    void unsupportedHttpVersionIsABadRequest() throws IOException {
+        // CONTRACT §3 has no 505: a version other than 1.0/1.1 is a malformed request, 400 bad_request.
         try (RawHttp raw = new RawHttp(proxy.port())) {
             raw.send("GET /ok HTTP/1.2\r\nHost: x\r\n\r\n");
-            assertLocalReply(raw.read(), 505, "http_version_not_supported");
+            assertLocalReply(raw.read(), 400, "bad_request");
             assertThat(raw.closedByPeer(2000)).isTrue();
         }
     }
