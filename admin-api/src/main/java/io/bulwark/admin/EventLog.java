@@ -4,6 +4,7 @@ import io.bulwark.routing.EventSink;
 import io.bulwark.routing.StateEvent;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -42,15 +43,23 @@ public final class EventLog implements EventSink {
         }
     }
 
-    /** Up to {@code limit} events, newest first. */
+    /**
+     * Up to {@code limit} events, newest first by their time. Events reach the log in nearly that
+     * order; two event loops stamping and publishing at once can swap neighbours, which the
+     * (stable, and on nearly sorted input linear) sort puts back.
+     */
     public List<StateEvent> newest(int limit) {
         List<StateEvent> out = new ArrayList<>(Math.min(limit, capacity));
         Iterator<StateEvent> it = events.iterator();
         while (it.hasNext() && out.size() < limit) {
             out.add(it.next());
         }
+        out.sort(NEWEST_FIRST);
         return out;
     }
+
+    private static final Comparator<StateEvent> NEWEST_FIRST =
+            Comparator.comparingLong(StateEvent::timeMillis).reversed();
 
     /** How many events were ever published: a client polling the log refetches only when it moved. */
     public long published() {

@@ -36,6 +36,20 @@ class EventLogTest {
     }
 
     @Test
+    void anEventStampedBeforeItsNeighbourButPublishedAfterItIsListedInTimeOrder() {
+        // Two event loops each stamp an event and publish it; the later stamp can win the race.
+        EventLog log = new EventLog(10);
+        log.publish(event(1));
+        log.publish(event(5));
+        log.publish(event(3));
+        log.publish(event(7));
+        log.publish(new StateEvent(1_007L, "same-time", "c", "u", null, null, "test", Map.of()));
+
+        assertThat(log.newest(10)).extracting(StateEvent::type).containsExactly("same-time", "e7", "e5", "e3", "e1");
+        assertThat(log.newest(10)).extracting(StateEvent::timeMillis).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+    }
+
+    @Test
     void theOldestFallOffAtCapacity() {
         EventLog log = new EventLog(3);
         for (int i = 1; i <= 5; i++) {
@@ -85,9 +99,9 @@ class EventLogTest {
         }
 
         assertThat(log.newest(Integer.MAX_VALUE)).hasSize(64).doesNotHaveDuplicates();
-        log.publish(event(-1));
+        log.publish(new StateEvent(Long.MAX_VALUE, "last", "c", "u", null, null, "test", Map.of()));
         assertThat(log.newest(Integer.MAX_VALUE)).hasSize(64).first()
-                .extracting(StateEvent::type).isEqualTo("e-1");
+                .extracting(StateEvent::type).isEqualTo("last");
     }
 
     // ---- over the API ----

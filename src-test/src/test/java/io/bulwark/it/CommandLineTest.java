@@ -100,6 +100,10 @@ class CommandLineTest {
 
         BulwarkProcess none = BulwarkProcess.runToEnd();
         assertThat(none.exitCode()).isEqualTo(2);
+
+        BulwarkProcess notAUrl = BulwarkProcess.runToEnd("health", "--url", "notaurl");
+        assertThat(notAUrl.exitCode()).isEqualTo(2);
+        assertThat(notAUrl.stderr()).anyMatch(l -> l.contains("--url must be an absolute http:// or https:// URL"));
     }
 
     @Test

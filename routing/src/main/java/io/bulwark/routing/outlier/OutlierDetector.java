@@ -647,8 +647,10 @@ public final class OutlierDetector {
         episode.timeToRecoverMs().ifPresent(v -> detail.put("time_to_recover_ms", v));
         episode.timeToReadmitMs().ifPresent(v -> detail.put("time_to_readmit_ms", v));
         episode.timeToFullShareMs().ifPresent(v -> detail.put("time_to_full_share_ms", v));
-        long at = episode.fullWeight().map(Instant::toEpochMilli).orElse(clock.currentTimeMillis());
-        events.publish(new StateEvent(at, "recovered", cluster, m.upstream.address(), "recovering", "eligible",
+        // Stamped when published, like every event, so the log stays in time order; the moment the
+        // upstream reached its full share is in the detail.
+        episode.fullWeight().ifPresent(at -> detail.put("full_share_at", at.toString()));
+        events.publish(new StateEvent(clock.currentTimeMillis(), "recovered", cluster, m.upstream.address(), "recovering", "eligible",
                 episode.reason(), detail));
     }
 }
