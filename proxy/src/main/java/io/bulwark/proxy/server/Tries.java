@@ -337,6 +337,17 @@ final class Tries implements Attempt.Owner {
         race.forEach(Attempt::timedOutByRoute);
     }
 
+    /**
+     * Whether the latest try is connected and ready for more of the request body: then a body that
+     * is still not complete is waiting on the client, not on the upstream (which would hold it back
+     * by not reading, or by not being connected yet).
+     */
+    boolean readyForMoreBody() {
+        Attempt latest = race.latest();
+        Channel ch = latest == null ? null : latest.channel();
+        return ch != null && ch.isWritable();
+    }
+
     // ------------------------------------------------------------------ the request body
 
     /** A part of the admitted request's body: to the latest try's connection, or held until one exists. */

@@ -53,6 +53,29 @@ class SlowClientTest {
     }
 
     @Test
+    void aBodyStillMissingAtTheRouteTimeoutIsTheClientsTimeoutNotTheUpstreams() throws Exception {
+        // The route timeout (1s) comes before the body stall timer (30s): the upstream took every
+        // byte it was sent, so this is a 408 for the client and no failure of the upstream.
+        try (ProxyHarness slow = ProxyHarness.start("""
+                clusters { app { endpoints = [ "%s" ] } }
+                routes = [ { match { path-prefix = "/" }, cluster = app, timeout = 1s } ]
+                """.formatted(upstream.address()), "body-timeout = 30s");
+             RawHttp raw = new RawHttp(slow.port())) {
+            raw.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part");
+            long start = System.nanoTime();
+            RawHttp.Response r = raw.read();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.header("x-bulwark-error")).isEqualTo("request_timeout");
+            assertThat((System.nanoTime() - start) / 1_000_000).isBetween(700L, 5_000L);
+            assertThat(raw.closedByPeer(2_000)).isTrue();
+
+            String cluster = slow.admin("/api/v1/clusters/app").body();
+            assertThat(cluster).contains("\"failures\":0").doesNotContain("\"failures\":1");
+            assertThat(slow.admin("/metrics").body()).doesNotContainPattern("outcome=\"timeout\"[^\\n]* [1-9]");
+        }
+    }
+
+    @Test
     void aSlowlorisFloodCannotStarveAWellBehavedClient() throws Exception {
         List<Socket> flood = new ArrayList<>();
         long heapBefore = usedHeap();
