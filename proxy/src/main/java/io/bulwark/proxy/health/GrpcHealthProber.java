@@ -1,0 +1,344 @@
+package io.bulwark.proxy.health;
+
+import io.bulwark.proxy.transport.Transport;
+import io.bulwark.routing.GrpcStatus;
+import io.bulwark.routing.Upstream;
+import io.bulwark.routing.health.ProbeResult;
+import io.bulwark.routing.health.Prober;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * Active gRPC health checks ({@code health-check.grpc-service}): each check is one call of
+ * {@code grpc.health.v1.Health/Check} for the configured service, on a stream of its own over one
+ * kept HTTP/2 connection per upstream (h2c with prior knowledge; the cluster's {@code tls} is not
+ * supported for gRPC checks yet, and the config rejects the pair). A check passes only on
+ * {@code grpc-status 0} with the serving status SERVING; NOT_SERVING, SERVICE_UNKNOWN, an error
+ * status (NOT_FOUND for a service the server does not know), a malformed answer, a reset or a
+ * closed connection fail it. Timing and thresholds are the scheduler's, as for {@link NettyProber};
+ * a check that timed out closes the connection, so a hung host is reconnected to afresh.
+ *
+ * <p>Every method runs on the prober's event loop (calls from elsewhere are handed to it).
+ */
+public final class GrpcHealthProber implements Prober {
+
+    static final String PATH = "/grpc.health.v1.Health/Check";
+    private static final AsciiString USER_AGENT = AsciiString.cached("bulwark-health-check");
+    private static final AsciiString APPLICATION_GRPC = AsciiString.cached("application/grpc");
+    /** A HealthCheckResponse is a few bytes; anything much larger is not one. */
+    private static final int MAX_RESPONSE_BYTES = 1024;
+
+    private final EventLoop loop;
+    private final Transport transport;
+    private final byte[] request;
+    /** Only touched on {@link #loop}. */
+    private final Map<Upstream, Connection> connections = new HashMap<>();
+
+    /** @param service the service asked about ("" = the server as a whole) */
+    public GrpcHealthProber(EventLoop loop, Transport transport, String service) {
+        this.loop = loop;
+        this.transport = transport;
+        this.request = GrpcHealthMessages.request(service);
+    }
+
+    @Override
+    public void probe(Upstream upstream, String path, Duration timeout, Consumer<ProbeResult> done) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> probe(upstream, path, timeout, done));
+            return;
+        }
+        connections.computeIfAbsent(upstream, Connection::new)
+                .check(done, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+    }
+
+    @Override
+    public void timedOut(Upstream upstream) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> timedOut(upstream));
+            return;
+        }
+        Connection c = connections.get(upstream);
+        if (c != null) {
+            c.abandon();
+        }
+    }
+
+    @Override
+    public void release(Upstream upstream) {
+        if (!loop.inEventLoop()) {
+            try {
+                loop.execute(() -> release(upstream));
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and its connections with it
+            }
+            return;
+        }
+        Connection c = connections.remove(upstream);
+        if (c != null) {
+            c.abandon();
+        }
+    }
+
+    /** One upstream's HTTP/2 connection and the check in flight on it. */
+    private final class Connection {
+
+        private final Upstream upstream;
+        private Channel channel;
+        private Consumer<ProbeResult> pending;
+        /** The stream of the check in flight, once open. */
+        private Call call;
+        private int timeoutMillis;
+
+        Connection(Upstream upstream) {
+            this.upstream = upstream;
+        }
+
+        void check(Consumer<ProbeResult> done, int timeoutMillis) {
+            if (pending != null) {
+                abandon(); // never queue behind an unanswered check
+            }
+            pending = done;
+            this.timeoutMillis = timeoutMillis;
+            if (channel != null && channel.isActive()) {
+                openStream();
+            } else {
+                connect();
+            }
+        }
+
+        private void connect() {
+            closeChannel();
+            Bootstrap b = new Bootstrap()
+                    .group(loop)
+                    .channel(transport.socketChannelClass())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                                    .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
+                                    .build());
+                            ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        }
+                    });
+            ChannelFuture connecting = b.connect(upstream.socketAddress());
+            Channel ch = connecting.channel();
+            channel = ch;
+            connecting.addListener(f -> {
+                if (channel != ch) {
+                    return; // given up on meanwhile
+                }
+                if (!f.isSuccess()) {
+                    channel = null;
+                    complete(ProbeResult.connectFailure(String.valueOf(f.cause().getMessage())));
+                    return;
+                }
+                ch.closeFuture().addListener(closed -> {
+                    if (channel == ch) {
+                        channel = null; // the next check connects again
+                    }
+                });
+                if (pending != null) {
+                    openStream();
+                }
+            });
+        }
+
+        private void openStream() {
+            Channel parent = channel;
+            Call opening = new Call(this);
+            call = opening;
+            new Http2StreamChannelBootstrap(parent).handler(opening).open().addListener(f -> {
+                if (call != opening) {
+                    if (f.isSuccess()) {
+                        ((Channel) f.getNow()).close();
+                    }
+                    return;
+                }
+                if (!f.isSuccess()) {
+                    complete(ProbeResult.error("cannot open a stream: " + f.cause().getMessage()));
+                    return;
+                }
+                Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+                Http2Headers headers = new DefaultHttp2Headers()
+                        .method("POST")
+                        .scheme("http")
+                        .path(PATH)
+                        .authority(upstream.address());
+                headers.set("content-type", APPLICATION_GRPC)
+                        .set("te", "trailers")
+                        .set("user-agent", USER_AGENT)
+                        .set(GrpcStatus.TIMEOUT_HEADER, timeoutMillis + "m");
+                stream.write(new DefaultHttp2HeadersFrame(headers, false));
+                stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(request), true));
+            });
+        }
+
+        /**
+         * Reports the check in flight, once. The connection stays for the next check whatever the
+         * answer (a stream's end or reset says nothing of it); when it closed, the next check connects again.
+         */
+        void complete(Call from, ProbeResult result) {
+            if (call == from) {
+                complete(result);
+            }
+        }
+
+        private void complete(ProbeResult result) {
+            Consumer<ProbeResult> done = pending;
+            pending = null;
+            call = null;
+            if (done != null) {
+                done.accept(result);
+            }
+        }
+
+        /** Drops the check in flight without reporting it, and the connection with it. */
+        void abandon() {
+            pending = null;
+            call = null;
+            closeChannel();
+        }
+
+        private void closeChannel() {
+            Channel ch = channel;
+            channel = null;
+            if (ch != null) {
+                ch.close();
+            }
+        }
+    }
+
+    /** One check's stream: collects the response head, its message and its trailers. */
+    private static final class Call extends ChannelInboundHandlerAdapter {
+
+        private final Connection connection;
+        private Http2Headers head;
+        private ByteBuf message;
+
+        Call(Connection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http2HeadersFrame frame) {
+                    if (head == null) {
+                        head = frame.headers();
+                        CharSequence status = head.status();
+                        if (status == null || !AsciiString.contentEquals(status, "200")) {
+                            finish(ctx, ProbeResult.response(parseStatus(status)));
+                        } else if (frame.isEndStream() || head.contains(GrpcStatus.HEADER)) {
+                            finish(ctx, judge(head)); // trailers-only
+                        }
+                    } else {
+                        finish(ctx, judge(frame.headers()));
+                    }
+                } else if (msg instanceof Http2DataFrame data) {
+                    if (message == null) {
+                        message = ctx.alloc().heapBuffer(GrpcHealthMessages.FRAME_HEADER + 2);
+                    }
+                    if (message.readableBytes() + data.content().readableBytes() > MAX_RESPONSE_BYTES) {
+                        finish(ctx, ProbeResult.error("health check response larger than " + MAX_RESPONSE_BYTES
+                                + " bytes"));
+                        return;
+                    }
+                    message.writeBytes(data.content());
+                    if (data.isEndStream()) {
+                        finish(ctx, ProbeResult.error("health check response without grpc-status"));
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private static int parseStatus(CharSequence status) {
+            try {
+                return status == null ? 0 : Integer.parseInt(status.toString());
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+
+        /** The call's end: its {@code grpc-status}, then the serving status in its message. */
+        private ProbeResult judge(Http2Headers trailers) {
+            int grpcStatus = GrpcStatus.parse(trailers.get(GrpcStatus.HEADER));
+            if (grpcStatus != GrpcStatus.OK) {
+                CharSequence text = trailers.get(GrpcStatus.MESSAGE_HEADER);
+                return ProbeResult.error("grpc-status " + (grpcStatus == GrpcStatus.NONE ? "missing" : grpcStatus)
+                        + (text == null ? "" : " (" + text + ")"));
+            }
+            int serving = message == null ? GrpcHealthMessages.MALFORMED : GrpcHealthMessages.servingStatus(message);
+            if (serving == GrpcHealthMessages.SERVING) {
+                return ProbeResult.response(200);
+            }
+            return ProbeResult.error(serving == GrpcHealthMessages.MALFORMED ? "malformed HealthCheckResponse"
+                    : "serving status " + GrpcHealthMessages.name(serving));
+        }
+
+        private void finish(ChannelHandlerContext ctx, ProbeResult result) {
+            release();
+            connection.complete(this, result);
+            ctx.close();
+        }
+
+        private void release() {
+            if (message != null) {
+                message.release();
+                message = null;
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2ResetFrame reset) {
+                release();
+                connection.complete(this, ProbeResult.error("stream reset (" + reset.errorCode() + ")"));
+            }
+            ReferenceCountUtil.release(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            release();
+            connection.complete(this, ProbeResult.error("stream closed before the call ended"));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            release();
+            connection.complete(this, ProbeResult.error(String.valueOf(cause.getMessage())));
+            ctx.close();
+        }
+    }
+}
