@@ -1,5 +1,7 @@
 package io.bulwark.proxy.health;
 
+import io.bulwark.config.ClusterConfig;
+import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Upstream;
@@ -39,8 +41,9 @@ import java.util.function.Consumer;
 /**
  * Active gRPC health checks ({@code health-check.grpc-service}): each check is one call of
  * {@code grpc.health.v1.Health/Check} for the configured service, on a stream of its own over one
- * kept HTTP/2 connection per upstream (h2c with prior knowledge; the cluster's {@code tls} is not
- * supported for gRPC checks yet, and the config rejects the pair). A check passes only on
+ * kept HTTP/2 connection per upstream: h2c with prior knowledge, or h2 over TLS (ALPN offering
+ * {@code h2} alone, the cluster's CA, server name and client certificate) when the cluster has
+ * {@code tls = true}. A check passes only on
  * {@code grpc-status 0} with the serving status SERVING; NOT_SERVING, SERVICE_UNKNOWN, an error
  * status (NOT_FOUND for a service the server does not know), a malformed answer, a reset or a
  * closed connection fail it. Timing and thresholds are the scheduler's, as for {@link NettyProber};
@@ -58,14 +61,24 @@ public final class GrpcHealthProber implements Prober {
 
     private final EventLoop loop;
     private final Transport transport;
+    private final TlsContexts tls;
+    private final ClusterConfig cluster;
+    private final AsciiString scheme;
     private final byte[] request;
     /** Only touched on {@link #loop}. */
     private final Map<Upstream, Connection> connections = new HashMap<>();
 
-    /** @param service the service asked about ("" = the server as a whole) */
-    public GrpcHealthProber(EventLoop loop, Transport transport, String service) {
+    /**
+     * @param tls makes the client TLS handler for a cluster with {@code tls = true}
+     * @param service the service asked about ("" = the server as a whole)
+     */
+    public GrpcHealthProber(EventLoop loop, Transport transport, TlsContexts tls, ClusterConfig cluster,
+                            String service) {
         this.loop = loop;
         this.transport = transport;
+        this.tls = tls;
+        this.cluster = cluster;
+        this.scheme = AsciiString.cached(cluster.tls() ? "https" : "http");
         this.request = GrpcHealthMessages.request(service);
     }
 
@@ -143,6 +156,9 @@ public final class GrpcHealthProber implements Prober {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (cluster.tls()) {
+                                ch.pipeline().addLast(tls.clientHandler(ch.alloc(), upstream, cluster, true));
+                            }
                             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                                     .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
                                     .build());
@@ -190,7 +206,7 @@ public final class GrpcHealthProber implements Prober {
                 Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
                 Http2Headers headers = new DefaultHttp2Headers()
                         .method("POST")
-                        .scheme("http")
+                        .scheme(scheme)
                         .path(PATH)
                         .authority(upstream.address());
                 headers.set("content-type", APPLICATION_GRPC)

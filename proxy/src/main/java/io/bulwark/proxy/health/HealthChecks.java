@@ -63,7 +63,7 @@ public final class HealthChecks implements AutoCloseable {
         EventLoop loop = group.next();
         HealthCheckConfig check = c.config().healthCheck().orElseThrow();
         Prober prober = check.grpcService().isPresent()
-                ? new GrpcHealthProber(loop, transport, check.grpcService().get())
+                ? new GrpcHealthProber(loop, transport, tls, c.config(), check.grpcService().get())
                 : new NettyProber(loop, transport, tls, c.config());
         return new HealthCheckScheduler(check, prober, DelayScheduler.of(loop),
                 clock, events, c.outlierDetector().healthCheckListener());

@@ -2,14 +2,21 @@ package io.bulwark.proxy.health;
 
 import io.bulwark.proxy.testing.ProxyHarness;
 import io.bulwark.routing.Upstream;
+import io.grpc.Grpc;
 import io.grpc.Server;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +27,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * {@code health-check.grpc-service} against real grpc-java servers and their
- * {@link HealthStatusManager}: {@code grpc.health.v1.Health/Check} over h2c takes an upstream out
+ * {@link HealthStatusManager}: {@code grpc.health.v1.Health/Check} over h2c (or h2 over TLS) takes an upstream out
  * when its service turns NOT_SERVING and brings it back when it serves again.
  */
 class GrpcHealthCheckTest {
@@ -110,6 +117,36 @@ class GrpcHealthCheckTest {
 
         server.enterTerminalState(); // every service NOT_SERVING, as before a graceful shutdown
         awaitHealth("whole", 0, Upstream.Health.UNHEALTHY);
+    }
+
+    @Test
+    void overTlsTheCheckSpeaksH2ByAlpn(@TempDir Path dir) throws Exception {
+        X509Bundle ca = new CertificateBuilder().subject("CN=Bulwark Test CA").setIsCertificateAuthority(true).ecp256()
+                .buildSelfSigned();
+        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").addSanIpAddress("127.0.0.1").ecp256()
+                .buildIssuedBy(ca);
+        Path caFile = Files.writeString(dir.resolve("ca.pem"), ca.getCertificatePEM());
+        Path certFile = Files.writeString(dir.resolve("server.pem"), cert.getCertificatePathPEM());
+        Path keyFile = Files.writeString(dir.resolve("server.key"), cert.getPrivateKeyPEM());
+        HealthStatusManager health = new HealthStatusManager();
+        Server server = Grpc.newServerBuilderForPort(0, TlsServerCredentials.create(certFile.toFile(), keyFile.toFile()))
+                .addService(health.getHealthService())
+                .build()
+                .start();
+        servers.add(server);
+        addresses.add("127.0.0.1:" + server.getPort());
+        health.setStatus("pkg.Users", ServingStatus.SERVING);
+        proxy = ProxyHarness.start("""
+                clusters { secure { endpoints = [ "%s" ], tls = true, tls-ca-file = "%s",
+                           health-check { grpc-service = "pkg.Users", interval = 100ms, unhealthy-threshold = 1,
+                                          healthy-threshold = 1 } } }
+                routes = [ { cluster = secure } ]
+                """.formatted(address(0), caFile));
+        awaitHealth("secure", 0, Upstream.Health.HEALTHY);
+        health.setStatus("pkg.Users", ServingStatus.NOT_SERVING);
+        awaitHealth("secure", 0, Upstream.Health.UNHEALTHY);
+        health.setStatus("pkg.Users", ServingStatus.SERVING);
+        awaitHealth("secure", 0, Upstream.Health.HEALTHY);
     }
 
     @Test
