@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * connection, writes the request head and the body parts the {@link RetryState} holds, relays
  * the response parts to its {@link Exchange}, runs the per-try timer, and reports the try's
  * {@link TryOutcome} once — to the upstream (and so its outlier detector) and to the metrics —
- * before the exchange decides what follows. Lives on the request's event loop, as do the
+ * before the exchange decides what follows. A gRPC answer whose {@code grpc-status} comes in its
+ * trailers is reported to the metrics at its head and to the upstream when the trailers come, so
+ * the detector judges the call by its status. Lives on the request's event loop, as do the
  * upstream connections it uses.
  */
 final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnection.Listener {
