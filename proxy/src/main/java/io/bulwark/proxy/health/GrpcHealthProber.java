@@ -8,11 +8,9 @@ import io.bulwark.routing.Upstream;
 import io.bulwark.routing.health.ProbeResult;
 import io.bulwark.routing.health.Prober;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -20,17 +18,13 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -56,8 +50,6 @@ public final class GrpcHealthProber implements Prober {
     static final String PATH = "/grpc.health.v1.Health/Check";
     private static final AsciiString USER_AGENT = AsciiString.cached("bulwark-health-check");
     private static final AsciiString APPLICATION_GRPC = AsciiString.cached("application/grpc");
-    /** A HealthCheckResponse is a few bytes; anything much larger is not one. */
-    private static final int MAX_RESPONSE_BYTES = 1024;
 
     private final EventLoop loop;
     private final Transport transport;
@@ -127,7 +119,7 @@ public final class GrpcHealthProber implements Prober {
         private Channel channel;
         private Consumer<ProbeResult> pending;
         /** The stream of the check in flight, once open. */
-        private Call call;
+        private GrpcHealthCall call;
         private int timeoutMillis;
 
         Connection(Upstream upstream) {
@@ -190,7 +182,7 @@ public final class GrpcHealthProber implements Prober {
 
         private void openStream() {
             Channel parent = channel;
-            Call opening = new Call(this);
+            GrpcHealthCall opening = new GrpcHealthCall(this::complete);
             call = opening;
             new Http2StreamChannelBootstrap(parent).handler(opening).open().addListener(f -> {
                 if (call != opening) {
@@ -222,7 +214,7 @@ public final class GrpcHealthProber implements Prober {
          * Reports the check in flight, once. The connection stays for the next check whatever the
          * answer (a stream's end or reset says nothing of it); when it closed, the next check connects again.
          */
-        void complete(Call from, ProbeResult result) {
+        void complete(GrpcHealthCall from, ProbeResult result) {
             if (call == from) {
                 complete(result);
             }
@@ -250,111 +242,6 @@ public final class GrpcHealthProber implements Prober {
             if (ch != null) {
                 ch.close();
             }
-        }
-    }
-
-    /** One check's stream: collects the response head, its message and its trailers. */
-    private static final class Call extends ChannelInboundHandlerAdapter {
-
-        private final Connection connection;
-        private Http2Headers head;
-        private ByteBuf message;
-
-        Call(Connection connection) {
-            this.connection = connection;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                if (msg instanceof Http2HeadersFrame frame) {
-                    if (head == null) {
-                        head = frame.headers();
-                        CharSequence status = head.status();
-                        if (status == null || !AsciiString.contentEquals(status, "200")) {
-                            finish(ctx, ProbeResult.response(parseStatus(status)));
-                        } else if (frame.isEndStream() || head.contains(GrpcStatus.HEADER)) {
-                            finish(ctx, judge(head)); // trailers-only
-                        }
-                    } else {
-                        finish(ctx, judge(frame.headers()));
-                    }
-                } else if (msg instanceof Http2DataFrame data) {
-                    if (message == null) {
-                        message = ctx.alloc().heapBuffer(GrpcHealthMessages.FRAME_HEADER + 2);
-                    }
-                    if (message.readableBytes() + data.content().readableBytes() > MAX_RESPONSE_BYTES) {
-                        finish(ctx, ProbeResult.error("health check response larger than " + MAX_RESPONSE_BYTES
-                                + " bytes"));
-                        return;
-                    }
-                    message.writeBytes(data.content());
-                    if (data.isEndStream()) {
-                        finish(ctx, ProbeResult.error("health check response without grpc-status"));
-                    }
-                }
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        private static int parseStatus(CharSequence status) {
-            try {
-                return status == null ? 0 : Integer.parseInt(status.toString());
-            } catch (NumberFormatException e) {
-                return 0;
-            }
-        }
-
-        /** The call's end: its {@code grpc-status}, then the serving status in its message. */
-        private ProbeResult judge(Http2Headers trailers) {
-            int grpcStatus = GrpcStatus.parse(trailers.get(GrpcStatus.HEADER));
-            if (grpcStatus != GrpcStatus.OK) {
-                CharSequence text = trailers.get(GrpcStatus.MESSAGE_HEADER);
-                return ProbeResult.error("grpc-status " + (grpcStatus == GrpcStatus.NONE ? "missing" : grpcStatus)
-                        + (text == null ? "" : " (" + text + ")"));
-            }
-            int serving = message == null ? GrpcHealthMessages.MALFORMED : GrpcHealthMessages.servingStatus(message);
-            if (serving == GrpcHealthMessages.SERVING) {
-                return ProbeResult.response(200);
-            }
-            return ProbeResult.error(serving == GrpcHealthMessages.MALFORMED ? "malformed HealthCheckResponse"
-                    : "serving status " + GrpcHealthMessages.name(serving));
-        }
-
-        private void finish(ChannelHandlerContext ctx, ProbeResult result) {
-            release();
-            connection.complete(this, result);
-            ctx.close();
-        }
-
-        private void release() {
-            if (message != null) {
-                message.release();
-                message = null;
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof Http2ResetFrame reset) {
-                release();
-                connection.complete(this, ProbeResult.error("stream reset (" + reset.errorCode() + ")"));
-            }
-            ReferenceCountUtil.release(evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            release();
-            connection.complete(this, ProbeResult.error("stream closed before the call ended"));
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            release();
-            connection.complete(this, ProbeResult.error(String.valueOf(cause.getMessage())));
-            ctx.close();
         }
     }
 }
