@@ -59,6 +59,7 @@ class GrpcLocalRepliesTest {
                                       wait-in-open = 60s }
                   }
                   slow { endpoints = [ "%s" ] }
+                  dead { endpoints = [ "127.0.0.1:%d" ], connect-timeout = 500ms }
                 }
                 routes = [
                   { match { path-prefix = "/drained.Svc/" }, cluster = drained }
@@ -69,9 +70,11 @@ class GrpcLocalRepliesTest {
                   { match { path-prefix = "/fault503.Svc/" }, cluster = ok, fault { abort { percent = 100, status = 503 } } }
                   { match { path-prefix = "/fault404.Svc/" }, cluster = ok, fault { abort { percent = 100, status = 404 } } }
                   { match { path-prefix = "/fault500.Svc/" }, cluster = ok, fault { abort { percent = 100, status = 500 } } }
+                  { match { path-prefix = "/dead.Svc/" }, cluster = dead, retry { max-retries = 0 } }
                   { match { path-prefix = "/ok.Svc/" }, cluster = ok }
                 ]
-                """.formatted(ok.address(), ok.address(), unavailable.address(), slow.address()),
+                """.formatted(ok.address(), ok.address(), unavailable.address(), slow.address(),
+                        ProxyHarness.freePort()),
                 "max-body-size = 1KiB");
     }
 
@@ -152,6 +155,12 @@ class GrpcLocalRepliesTest {
         } finally {
             u.setAdmin(Upstream.AdminState.ACTIVE);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Client.class)
+    void anUpstreamNobodyListensOnIsUnavailable(Client client) throws Exception {
+        assertGrpcError(call(client, "/dead.Svc/Method"), 14, "upstream_connect_failure");
     }
 
     @ParameterizedTest
