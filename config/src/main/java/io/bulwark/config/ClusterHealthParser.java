@@ -18,7 +18,8 @@ import java.util.Optional;
 final class ClusterHealthParser {
 
     private static final List<String> HEALTH_CHECK_KEYS = List.of(
-            "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold", "transition-interval");
+            "path", "interval", "timeout", "unhealthy-threshold", "healthy-threshold", "transition-interval",
+            "grpc-service");
     private static final List<String> OUTLIER_KEYS = List.of(
             "consecutive-5xx", "consecutive-gateway-failure", "success-rate", "failure-percentage", "interval",
             "base-ejection-time", "max-ejection-time", "max-ejection-percent", "readmit", "readmit-guard", "latency");
@@ -61,13 +62,16 @@ final class ClusterHealthParser {
             h.problemAt(pathSlot, ConfigReader.render(pathSlot.value())
                     + " (expected: a path starting with \"/\", without spaces or control characters)");
         }
+        // null (the default) = an HTTP check of path; a string, even "", = the gRPC health check for that service
+        Optional<String> grpcService = h.optionalString("grpc-service", "a gRPC service name, or \"\" for the whole server");
         return new HealthCheckConfig(
                 path,
                 h.positiveDuration("interval"),
                 h.positiveDuration("timeout"),
                 h.integer("unhealthy-threshold", 1, MAX),
                 h.integer("healthy-threshold", 1, MAX),
-                h.positiveDuration("transition-interval"));
+                h.positiveDuration("transition-interval"),
+                grpcService);
     }
 
     /**

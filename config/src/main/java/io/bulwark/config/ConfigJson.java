@@ -143,7 +143,8 @@ final class ConfigJson {
                 "timeout", duration(h.timeout()),
                 "unhealthy-threshold", h.unhealthyThreshold(),
                 "healthy-threshold", h.healthyThreshold(),
-                "transition-interval", duration(h.transitionInterval()));
+                "transition-interval", duration(h.transitionInterval()),
+                "grpc-service", h.grpcService().orElse(null));
     }
 
     private static Map<String, Object> outlier(OutlierDetectionConfig o) {

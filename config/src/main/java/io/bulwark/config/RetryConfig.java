@@ -41,7 +41,15 @@ public record RetryConfig(
         TIMEOUT("timeout"),
         GATEWAY_ERROR("gateway-error"),
         SERVER_ERROR("5xx"),
-        RETRIABLE_STATUS("retriable-status");
+        RETRIABLE_STATUS("retriable-status"),
+        /** gRPC statuses in a trailers-only response: CANCELLED (1). */
+        CANCELLED("cancelled"),
+        /** DEADLINE_EXCEEDED (4). */
+        DEADLINE_EXCEEDED("deadline-exceeded"),
+        /** RESOURCE_EXHAUSTED (8). */
+        RESOURCE_EXHAUSTED("resource-exhausted"),
+        /** UNAVAILABLE (14). */
+        UNAVAILABLE("unavailable");
 
         private final String configName;
 

@@ -223,6 +223,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void grpcHealthChecksAndGrpcRetryConditionsAreRead() throws Exception {
+        BulwarkConfig cfg = ConfigLoader.parse("""
+                bulwark {
+                  listener { port = 8080 }
+                  clusters {
+                    whole { endpoints = [ "127.0.0.1:9001" ], health-check { grpc-service = "" } }
+                    named { endpoints = [ "127.0.0.1:9002" ], health-check { grpc-service = "pkg.Users" } }
+                    http { endpoints = [ "127.0.0.1:9003" ], health-check { } }
+                  }
+                  routes = [ { cluster = whole, retry { retry-on = [ unavailable, resource-exhausted, cancelled,
+                                                                     deadline-exceeded, reset ] } } ]
+                }
+                """, Map.of());
+        assertThat(cfg.cluster("whole").orElseThrow().healthCheck().orElseThrow().grpcService()).contains("");
+        assertThat(cfg.cluster("named").orElseThrow().healthCheck().orElseThrow().grpcService()).contains("pkg.Users");
+        assertThat(cfg.cluster("http").orElseThrow().healthCheck().orElseThrow().grpcService()).isEmpty();
+        assertThat(cfg.routes().get(0).retry().retryOn()).containsExactlyInAnyOrder(RetryConfig.RetryOn.UNAVAILABLE,
+                RetryConfig.RetryOn.RESOURCE_EXHAUSTED, RetryConfig.RetryOn.CANCELLED,
+                RetryConfig.RetryOn.DEADLINE_EXCEEDED, RetryConfig.RetryOn.RESET);
+        assertThat(ConfigLoader.parse(ConfigLoader.toJson(cfg, false))).isEqualTo(cfg);
+    }
+
+    @Test
     void otherBalancersNeedNoHashKeyAndMayCarryOne() throws Exception {
         BulwarkConfig cfg = ConfigLoader.parse("""
                 bulwark {

@@ -141,6 +141,8 @@ class ConfigValidationTest {
                 bad("bulwark.clusters.users.health-check.interval = 0s", "bulwark.clusters.users.health-check.interval", "(expected: a duration > 0"),
                 bad("bulwark.clusters.users.health-check.timeout = -1s", "bulwark.clusters.users.health-check.timeout", "(expected: a duration > 0"),
                 bad("bulwark.clusters.users.health-check.unhealthy-threshold = 0", "bulwark.clusters.users.health-check.unhealthy-threshold", "0 (expected: an integer >= 1)"),
+                bad("bulwark.clusters.users.health-check.grpc-service = [ a ]", "bulwark.clusters.users.health-check.grpc-service", "(expected: a gRPC service name, or \"\" for the whole server)"),
+                bad("bulwark.clusters.users.health-check.grpc-servce = \"\"", "bulwark.clusters.users.health-check.grpc-servce", "did you mean \"grpc-service\"?"),
                 bad("bulwark.clusters.users.health-check = true", "bulwark.clusters.users.health-check", "true (expected: an object { ... })"),
                 // outlier detection
                 bad("bulwark.clusters.users.outlier-detection.max-ejection-percent = 150", "bulwark.clusters.users.outlier-detection.max-ejection-percent", "150 (expected: a number 0..100)"),
@@ -211,7 +213,8 @@ class ConfigValidationTest {
                 // retry
                 bad("bulwark.routes = [ { cluster = users, retry { max-retries = 11 } } ]", "bulwark.routes[0].retry.max-retries", "11 (expected: an integer 0..10)"),
                 bad("bulwark.routes = [ { cluster = users, retry { max-retries = -1 } } ]", "bulwark.routes[0].retry.max-retries", "-1 (expected: an integer 0..10)"),
-                bad("bulwark.routes = [ { cluster = users, retry { retry-on = [ reset, 5xxx ] } } ]", "bulwark.routes[0].retry.retry-on[1]", "\"5xxx\" (expected: one of connect-failure, reset, timeout, gateway-error, 5xx, retriable-status; did you mean \"5xx\"?)"),
+                bad("bulwark.routes = [ { cluster = users, retry { retry-on = [ reset, 5xxx ] } } ]", "bulwark.routes[0].retry.retry-on[1]", "\"5xxx\" (expected: one of connect-failure, reset, timeout, gateway-error, 5xx, retriable-status, cancelled, deadline-exceeded, resource-exhausted, unavailable; did you mean \"5xx\"?)"),
+                bad("bulwark.routes = [ { cluster = users, retry { retry-on = [ unavailble ] } } ]", "bulwark.routes[0].retry.retry-on[0]", "did you mean \"unavailable\"?"),
                 bad("bulwark.routes = [ { cluster = users, retry { retriable-status = [ 503, 99 ] } } ]", "bulwark.routes[0].retry.retriable-status[1]", "99 (expected: an integer 100..599)"),
                 bad("bulwark.routes = [ { cluster = users, retry { retriable-status = [ 600 ] } } ]", "bulwark.routes[0].retry.retriable-status[0]", "600 (expected: an integer 100..599)"),
                 bad("bulwark.routes = [ { cluster = users, retry { retry-on = [ retriable-status ], retriable-status = [] } } ]", "bulwark.routes[0].retry.retriable-status", "empty list (expected: at least one status"),

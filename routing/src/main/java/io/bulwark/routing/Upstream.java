@@ -337,11 +337,13 @@ public final class Upstream {
     /**
      * The try on this upstream ended with {@code outcome}: a response (see {@link #onResponse}) or a
      * local failure (see {@link #onLocalFailure(FailureKind, long)}). The data plane reports each try
-     * once, here.
+     * once, here. A gRPC answer is judged by its {@code grpc-status} ({@link TryOutcome#judgedStatus()}:
+     * UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED count as 503, 500 and 504), so a service failing
+     * behind HTTP 200 is found as one answering 5xx is.
      */
     public void report(TryOutcome outcome) {
         if (outcome.answered()) {
-            onResponse(outcome.status(), outcome.latencyNanos());
+            onResponse(outcome.judgedStatus(), outcome.latencyNanos());
         } else {
             onLocalFailure(outcome.failure(), outcome.latencyNanos());
         }

@@ -1,11 +1,13 @@
 package io.bulwark.proxy.health;
 
+import io.bulwark.config.HealthCheckConfig;
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Clock;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.EventSink;
 import io.bulwark.routing.health.DelayScheduler;
 import io.bulwark.routing.health.HealthCheckScheduler;
+import io.bulwark.routing.health.Prober;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.bulwark.proxy.tls.TlsContexts;
@@ -17,7 +19,8 @@ import java.util.Map;
 
 /**
  * Runs the active health checks of every cluster in force that has a {@code health-check}
- * block: one scheduler per cluster on one of the worker event loops, fed the cluster's current
+ * block (HTTP by {@link NettyProber}, gRPC by {@link GrpcHealthProber} when it names a
+ * {@code grpc-service}): one scheduler per cluster on one of the worker event loops, fed the cluster's current
  * upstreams on every {@link #sync} (after DNS refreshes and reloads). Each check result goes to
  * the cluster's outlier detector too, which readmits probe-mode ejections on a pass.
  */
@@ -58,8 +61,11 @@ public final class HealthChecks implements AutoCloseable {
 
     private HealthCheckScheduler start(Cluster c) {
         EventLoop loop = group.next();
-        NettyProber prober = new NettyProber(loop, transport, tls, c.config());
-        return new HealthCheckScheduler(c.config().healthCheck().orElseThrow(), prober, DelayScheduler.of(loop),
+        HealthCheckConfig check = c.config().healthCheck().orElseThrow();
+        Prober prober = check.grpcService().isPresent()
+                ? new GrpcHealthProber(loop, transport, tls, c.config(), check.grpcService().get())
+                : new NettyProber(loop, transport, tls, c.config());
+        return new HealthCheckScheduler(check, prober, DelayScheduler.of(loop),
                 clock, events, c.outlierDetector().healthCheckListener());
     }
 

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.proxy.metrics.ProxyMetrics;
 import io.bulwark.proxy.retry.RetryPermits;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.RoutePolicies;
 import io.bulwark.routing.RequestView;
@@ -173,17 +174,14 @@ final class Admission implements RetryPermits {
     /** A gRPC response whose status comes in its trailers: the time to its head, to settle with then. */
     private long grpcHeadNanos = -1;
 
-    private static final String GRPC_STATUS = "grpc-status";
-
     /**
      * The request's final response head, {@code nanos} after its first try started: the breaker's
      * verdict on the request. A gRPC response carries its outcome in {@code grpc-status}: in the head
      * when trailers-only, else in the trailers ({@link #breakerTrailers}).
      */
     void breakerHead(int status, HttpHeaders headers, long nanos) {
-        String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
-        if (status == 200 && contentType != null && contentType.startsWith("application/grpc")) {
-            String grpcStatus = headers.get(GRPC_STATUS);
+        if (status == 200 && GrpcStatus.isGrpc(headers.get(HttpHeaderNames.CONTENT_TYPE))) {
+            String grpcStatus = headers.get(GrpcStatus.HEADER);
             if (grpcStatus == null) {
                 grpcHeadNanos = nanos;
             } else {
@@ -197,7 +195,7 @@ final class Admission implements RetryPermits {
     /** The response's trailers: a gRPC status deferred from the head is settled now. */
     void breakerTrailers(HttpHeaders trailers) {
         if (grpcHeadNanos >= 0) {
-            breakerGrpc(trailers.get(GRPC_STATUS), grpcHeadNanos);
+            breakerGrpc(trailers.get(GrpcStatus.HEADER), grpcHeadNanos);
         }
     }
 
@@ -209,13 +207,9 @@ final class Admission implements RetryPermits {
     }
 
     private void breakerGrpc(String grpcStatus, long nanos) {
-        int parsed;
-        try {
-            parsed = grpcStatus == null ? 13 : Integer.parseInt(grpcStatus.trim()); // no status: INTERNAL
-        } catch (NumberFormatException e) {
-            parsed = 13;
-        }
-        if (io.bulwark.routing.circuit.ClusterCircuitBreaker.isGrpcFailure(parsed)) {
+        // No status: INTERNAL, as gRPC clients read it (and as the outlier detector judges it).
+        int parsed = grpcStatus == null ? GrpcStatus.INTERNAL : GrpcStatus.parse(grpcStatus);
+        if (GrpcStatus.isFailure(parsed)) {
             breakerFailure(nanos);
         } else {
             breakerResponse(200, nanos);

@@ -5,13 +5,16 @@ import io.bulwark.proxy.pool.UpstreamConnection;
 import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
 import io.bulwark.routing.FailureKind;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.RequestView;
 import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.Set;
@@ -22,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * connection, writes the request head and the body parts the {@link RetryState} holds, relays
  * the response parts to its {@link Exchange}, runs the per-try timer, and reports the try's
  * {@link TryOutcome} once — to the upstream (and so its outlier detector) and to the metrics —
- * before the exchange decides what follows. Lives on the request's event loop, as do the
+ * before the exchange decides what follows. A gRPC answer whose {@code grpc-status} comes in its
+ * trailers is reported to the metrics at its head and to the upstream when the trailers come, so
+ * the detector judges the call by its status. Lives on the request's event loop, as do the
  * upstream connections it uses.
  */
 final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnection.Listener {
@@ -79,6 +84,11 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
     private boolean reusedConnection;
     private boolean upstreamPaused;
     private ScheduledFuture<?> timer;
+    /**
+     * A gRPC response whose {@code grpc-status} comes in its trailers: its outcome so far, for the
+     * upstream to judge once they come ({@link #settleGrpc}); null otherwise.
+     */
+    private TryOutcome grpcAwaitingTrailers;
 
     /**
      * Chooses the upstream for the next try of a request: the cluster's load balancer over its
@@ -239,7 +249,19 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         if (code >= 100 && code < 200) {
             return; // other interim responses are not relayed; the final one follows
         }
-        TryOutcome outcome = TryOutcome.response(code, elapsedNanos());
+        TryOutcome outcome;
+        if (code == 200 && GrpcStatus.isGrpc(response.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+            int grpcStatus = GrpcStatus.parse(response.headers().get(GrpcStatus.HEADER));
+            outcome = TryOutcome.grpc(code, grpcStatus, elapsedNanos());
+            if (grpcStatus == GrpcStatus.NONE) {
+                // The call's status comes in the trailers: the upstream is judged then, never on the head.
+                grpcAwaitingTrailers = outcome;
+                reported = true;
+                proxy.metrics().upstreamTry(clusterName, upstream.address(), outcome.tag(), outcome.latencyNanos());
+            }
+        } else {
+            outcome = TryOutcome.response(code, elapsedNanos());
+        }
         report(outcome);
         cancelTimer();
         owner.onResponseHead(this, response, outcome);
@@ -250,6 +272,9 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         if (c != connection || !open) {
             content.release();
             return;
+        }
+        if (grpcAwaitingTrailers != null && content instanceof LastHttpContent last) {
+            settleGrpc(last.trailingHeaders().get(GrpcStatus.HEADER));
         }
         owner.onResponseBody(this, content);
     }
@@ -275,6 +300,7 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         }
         connection = null;
         if (reported) {
+            grpcAwaitingTrailers = null;
             // After the response head: the host failed this response, so its detectors hear of the reset too.
             upstream.onLocalFailure(FailureKind.RESET, elapsedNanos());
             owner.onResponseBroken(this);
@@ -353,6 +379,17 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
             upstream.onCancelled(elapsedNanos());
         }
         end();
+    }
+
+    /**
+     * A gRPC response's trailers came with {@code grpcStatus} (null: none, which gRPC clients read
+     * as INTERNAL): the upstream judges the call now, with the time to its head.
+     */
+    private void settleGrpc(String grpcStatus) {
+        TryOutcome head = grpcAwaitingTrailers;
+        grpcAwaitingTrailers = null;
+        int status = grpcStatus == null ? GrpcStatus.INTERNAL : GrpcStatus.parse(grpcStatus);
+        upstream.report(TryOutcome.grpc(head.status(), status, head.latencyNanos()));
     }
 
     /** Reports the try's outcome once: to the upstream (its detectors) and to the metrics. */

@@ -3,11 +3,13 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.log.AccessLog;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Upstream;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -41,6 +43,10 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
     private final String path;
     private final boolean clientKeepAlive;
     private final boolean upgradeRequested;
+    /** The request is a gRPC call ({@code content-type: application/grpc*}): local replies are gRPC errors. */
+    private final boolean grpc;
+    /** The route timeout, capped by a gRPC call's {@code grpc-timeout}; 0 = none. */
+    private final long timeoutNanos;
     private final Admission admission;
     private final NettyRequestView view;
     private final long startNanos;
@@ -60,6 +66,8 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
     /** Bytes the client sent through a WebSocket tunnel, after the request. */
     private long tunnelBytesIn;
     private String error;
+    /** The answer is a local reply (its code is logged whatever its status: a gRPC error is a 200). */
+    private boolean localReply;
     private boolean done;
 
     Exchange(Downstream downstream, ProxyContext proxy, Route route, HttpRequest request, String requestId,
@@ -74,6 +82,9 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
         this.path = path;
         this.clientKeepAlive = clientKeepAlive;
         this.upgradeRequested = Headers.isUpgradeRequest(request.headers());
+        this.grpc = GrpcStatus.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        this.timeoutNanos = deadlineNanos(routeConfig.timeout().toNanos(), grpc
+                ? GrpcStatus.parseTimeoutNanos(request.headers().get(GrpcStatus.TIMEOUT_HEADER)) : -1);
         this.startNanos = proxy.clock().nanoTime();
         this.startMillis = proxy.clock().currentTimeMillis();
         this.admission = new Admission(route.policies(), cluster);
@@ -86,6 +97,21 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
 
     boolean requestComplete() {
         return body.complete();
+    }
+
+    /**
+     * The request's deadline: the route timeout, or a gRPC call's {@code grpc-timeout} when that is
+     * shorter (a client that gives up sooner gains nothing from a longer wait). 0 = none. A
+     * {@code grpc-timeout} of 0 has already run out: 1ns, so the timer fires at once.
+     *
+     * @param grpcTimeoutNanos the parsed {@code grpc-timeout}, or -1 (absent, malformed, not gRPC)
+     */
+    static long deadlineNanos(long routeTimeoutNanos, long grpcTimeoutNanos) {
+        if (grpcTimeoutNanos < 0) {
+            return routeTimeoutNanos;
+        }
+        long grpcNanos = Math.max(1, grpcTimeoutNanos);
+        return routeTimeoutNanos <= 0 ? grpcNanos : Math.min(routeTimeoutNanos, grpcNanos);
     }
 
     // ------------------------------------------------------------------ admission
@@ -115,7 +141,6 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
         tries = new Tries(this, proxy, downstream, route, cluster, admission, view, body, request, requestId,
                 upgradeRequested);
         body.expect();
-        long timeoutNanos = routeConfig.timeout().toNanos();
         if (timeoutNanos > 0) {
             routeTimer = downstream.executor().schedule(this::onRouteTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
@@ -139,8 +164,7 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
 
     @Override
     public long remainingNanos() {
-        long timeout = routeConfig.timeout().toNanos();
-        return timeout <= 0 ? Long.MAX_VALUE : timeout - (proxy.clock().nanoTime() - startNanos);
+        return timeoutNanos <= 0 ? Long.MAX_VALUE : timeoutNanos - (proxy.clock().nanoTime() - startNanos);
     }
 
     @Override
@@ -281,8 +305,9 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
             return;
         }
         tries.timedOutByRoute();
-        fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the route timeout of "
-                + routeConfig.timeout().toMillis() + "ms", 0);
+        boolean byGrpcTimeout = timeoutNanos != routeConfig.timeout().toNanos();
+        fail(LocalReply.UPSTREAM_TIMEOUT, "no response within the " + (byGrpcTimeout ? "grpc-timeout" : "route timeout")
+                + " of " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + "ms", 0);
     }
 
     @Override
@@ -335,8 +360,9 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
             }
         }
         proxy.metrics().localReply(reply.code());
-        answer(reply.build(downstream.alloc(), request.protocolVersion(), message, requestId, statusOverride),
-                statusOverride > 0 ? statusOverride : reply.status());
+        localReply = true;
+        answer(reply.build(downstream.alloc(), request.protocolVersion(), message, requestId, statusOverride, grpc),
+                reply.httpStatus(grpc, statusOverride));
     }
 
     /** Writes a whole reply made here (a local reply or a fallback) and ends the exchange. */
@@ -444,7 +470,7 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
             accessLog.log(new AccessLog.Entry(startMillis, requestId, request.method().name(), path, code,
                     route.name(), last.name(), upstream == null ? null : upstream.address(),
                     tries == null ? 0 : tries.attempts(), nanos / 1e6, upstreamNanos / 1e6,
-                    body.bytes() + tunnelBytesIn, bytesOut, status >= 400 || status == 0 ? error : null,
+                    body.bytes() + tunnelBytesIn, bytesOut, status >= 400 || status == 0 || localReply ? error : null,
                     tries != null && tries.hedged(), tries == null ? 0 : tries.wonAttempt(),
                     fallback == null ? null : fallback.served()));
         }

@@ -5,6 +5,7 @@ import io.bulwark.routing.Snapshot;
 import io.bulwark.proxy.http.HttpViolation;
 import io.bulwark.proxy.http.PathNormalizer;
 import io.bulwark.proxy.log.AccessLog;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -324,12 +325,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean hasBody = declared > 0 || chunked;
         discardingBody = !(request instanceof LastHttpContent) && hasBody;
         discardedBytes = 0;
-        FullHttpResponse response = reply.build(ctx.alloc(), request.protocolVersion(), message, requestId, 0);
+        boolean grpc = GrpcStatus.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        FullHttpResponse response = reply.build(ctx.alloc(), request.protocolVersion(), message, requestId, 0, grpc);
         // The body is read and dropped to keep the connection, unless it is too large to be worth reading.
         boolean close = closeAfterResponse || proxy.draining()
                 || discardingBody && !chunked && declared > RequestBody.MAX_DRAIN_BYTES;
         HttpUtil.setKeepAlive(response, !close);
-        recordLocal(reply, request, requestId, null, start, response.content().readableBytes());
+        recordLocal(proxy, reply, response.status().code(), request, requestId, null, start,
+                response.content().readableBytes());
         ReferenceCountUtil.release(request);
         if (close) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
@@ -398,7 +401,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Metrics and the access-log line of a local reply made before an exchange (HTTP/1 or an HTTP/2 stream). */
     static void recordLocal(ProxyContext proxy, LocalReply reply, HttpRequest request, String requestId, Route route,
                             long startNanos, long bytesOut) {
-        int code = reply.status();
+        recordLocal(proxy, reply, reply.status(), request, requestId, route, startNanos, bytesOut);
+    }
+
+    /** @param code the status the reply went out with (200 for a gRPC error) */
+    static void recordLocal(ProxyContext proxy, LocalReply reply, int code, HttpRequest request, String requestId,
+                            Route route, long startNanos, long bytesOut) {
         String routeName = route == null ? null : route.name();
         String clusterName = route == null ? null : clusterOf(route);
         proxy.metrics().localReply(reply.code());

@@ -1,6 +1,7 @@
 package io.bulwark.proxy.server;
 
 import io.bulwark.config.ListenerConfig;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.Snapshot;
 import io.netty.channel.ChannelFuture;
@@ -194,8 +195,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private void refuse(LocalReply reply, String message, HttpRequest request, String requestId, Route route,
                         long startNanos) {
         String id = requestId != null ? requestId : Headers.newRequestId();
-        FullHttpResponse response = reply.build(ctx.alloc(), HttpVersion.HTTP_1_1, message, id, 0);
-        FrontendHandler.recordLocal(proxy, reply, request, id, route, startNanos, response.content().readableBytes());
+        boolean grpc = request != null && GrpcStatus.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        FullHttpResponse response = reply.build(ctx.alloc(), HttpVersion.HTTP_1_1, message, id, 0, grpc);
+        FrontendHandler.recordLocal(proxy, reply, response.status().code(), request, id, route, startNanos,
+                response.content().readableBytes());
         writeFull(response);
         stopUnreadBody();
     }

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.TryOutcome;
 import io.bulwark.routing.Upstream;
@@ -265,8 +266,12 @@ final class Tries implements Attempt.Owner {
         }
         race.recordHead(outcome.latencyNanos());
         int code = outcome.status();
-        if (code >= 400 && race.othersInFlight(a) && RetryPolicy.condition(routeConfig.retry(), outcome) != null) {
-            owner.onTryError("upstream_status_" + code);
+        // A gRPC error in the head (trailers-only) may be retried like an HTTP error status; one in the
+        // trailers never is: the body before it went to the client.
+        boolean failed = code >= 400 || outcome.grpcStatus() > GrpcStatus.OK;
+        String why = !failed ? null : code >= 400 ? "upstream_status_" + code : "grpc_status_" + outcome.grpcStatus();
+        if (failed && race.othersInFlight(a) && RetryPolicy.condition(routeConfig.retry(), outcome) != null) {
+            owner.onTryError(why);
             race.drop(a); // a retriable answer while a hedged try still races: wait for that one
             return;
         }
@@ -276,11 +281,11 @@ final class Tries implements Attempt.Owner {
         }
         wonAttempt = a.number();
         lastUpstream = a.upstream();
-        if (code >= 400 && !owner.responseStarted() && !upgradeRequested) {
+        if (failed && !owner.responseStarted() && !upgradeRequested) {
             long delay = retry.plan(outcome, a.sentAnything(), response.headers().get(HttpHeaderNames.RETRY_AFTER),
                     owner.remainingNanos());
             if (delay >= 0) {
-                owner.onTryError("upstream_status_" + code);
+                owner.onTryError(why);
                 endAll();
                 scheduleRetry(delay, a.sentAnything());
                 return;

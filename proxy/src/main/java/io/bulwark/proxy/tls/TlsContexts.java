@@ -2,6 +2,7 @@ package io.bulwark.proxy.tls;
 
 import io.bulwark.config.BulwarkConfig;
 import io.bulwark.config.ClusterConfig;
+import io.bulwark.config.HealthCheckConfig;
 import io.bulwark.config.ServerTls;
 import io.bulwark.config.TlsProvider;
 import io.bulwark.routing.Upstream;
@@ -81,10 +82,20 @@ public final class TlsContexts implements AutoCloseable {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
-    /** A client context per engine, CA and client certificate (with the files' times: a renewed file makes a new one). */
+    /**
+     * A client context per engine, CA and client certificate (with the files' times: a renewed file
+     * makes a new one), and whether ALPN offers {@code h2} alone (a gRPC health check).
+     */
     private record ClientKey(TlsEngine engine, Optional<Path> ca, Optional<Path> cert, Optional<Path> key,
-                             long certModified, long keyModified) {
+                             long certModified, long keyModified, boolean h2) {
     }
+
+    /** A client that speaks HTTP/2 only (a gRPC health check): ALPN offers {@code h2} alone. */
+    private static final ApplicationProtocolConfig ALPN_H2_ONLY = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2);
 
     /**
      * Asked on first use, not at construction: loading BoringSSL (unpacking it to /tmp, linking it)
@@ -176,7 +187,10 @@ public final class TlsContexts implements AutoCloseable {
         });
         for (ClusterConfig c : config.clusters().values()) {
             if (c.tls()) {
-                clientContext(c);
+                clientContext(c, false);
+                if (c.healthCheck().map(HealthCheckConfig::grpc).orElse(false)) {
+                    clientContext(c, true);
+                }
             }
         }
     }
@@ -310,12 +324,12 @@ public final class TlsContexts implements AutoCloseable {
         }
     }
 
-    private SslContext clientContext(ClusterConfig cluster) {
+    private SslContext clientContext(ClusterConfig cluster, boolean h2) {
         TlsEngine engine = engine(cluster.tlsOptions().provider(), clusterPath(cluster));
         var options = cluster.tlsOptions();
         ClientKey clientKey = new ClientKey(engine, options.caFile(), options.certFile(), options.keyFile(),
                 options.certFile().map(TlsContexts::modified).orElse(0L),
-                options.keyFile().map(TlsContexts::modified).orElse(0L));
+                options.keyFile().map(TlsContexts::modified).orElse(0L), h2);
         SslContext existing = clients.get(clientKey);
         if (existing != null) {
             return existing;
@@ -323,7 +337,7 @@ public final class TlsContexts implements AutoCloseable {
         // A renewed client certificate or key: the context of the old files goes (connections already
         // made keep their engines).
         clients.keySet().removeIf(k -> {
-            boolean replaced = k.engine() == clientKey.engine() && k.ca().equals(clientKey.ca())
+            boolean replaced = k.engine() == clientKey.engine() && k.h2() == clientKey.h2() && k.ca().equals(clientKey.ca())
                     && k.cert().equals(clientKey.cert()) && k.key().equals(clientKey.key()) && !k.equals(clientKey);
             if (replaced) {
                 ReferenceCountUtil.release(clients.get(k));
@@ -334,6 +348,9 @@ public final class TlsContexts implements AutoCloseable {
             SslContextBuilder builder = SslContextBuilder.forClient()
                     .sslProvider(key.engine().sslProvider())
                     .protocols(PROTOCOLS);
+            if (key.h2()) {
+                builder.applicationProtocolConfig(ALPN_H2_ONLY);
+            }
             String path = "bulwark.clusters." + cluster.name();
             try {
                 if (key.ca().isPresent()) {
@@ -369,7 +386,12 @@ public final class TlsContexts implements AutoCloseable {
      * against the cluster's {@code tls-server-name}, else the endpoint's host.
      */
     public SslHandler clientHandler(ByteBufAllocator alloc, Upstream upstream, ClusterConfig cluster) {
-        SslContext ctx = clientContext(cluster);
+        return clientHandler(alloc, upstream, cluster, false);
+    }
+
+    /** @param h2 ALPN offers {@code h2} alone (an HTTP/2-only client: the gRPC health check) */
+    public SslHandler clientHandler(ByteBufAllocator alloc, Upstream upstream, ClusterConfig cluster, boolean h2) {
+        SslContext ctx = clientContext(cluster, h2);
         String name = cluster.tlsOptions().serverName().orElse(upstream.socketAddress().getHostString());
         SslHandler handler = ctx.newHandler(alloc, name, upstream.socketAddress().getPort());
         SSLEngine engine = handler.engine();

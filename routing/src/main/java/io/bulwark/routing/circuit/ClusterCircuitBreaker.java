@@ -194,10 +194,11 @@ public final class ClusterCircuitBreaker {
     /**
      * Whether a gRPC status carried in an HTTP 200 counts as a failure: UNAVAILABLE (14), INTERNAL
      * (13) and DEADLINE_EXCEEDED (4) say the service is not answering well; the others (NOT_FOUND,
-     * INVALID_ARGUMENT, ...) are answers.
+     * INVALID_ARGUMENT, ...) are answers. The outlier detector judges by the same rule
+     * ({@link io.bulwark.routing.GrpcStatus#isFailure}).
      */
     public static boolean isGrpcFailure(int grpcStatus) {
-        return grpcStatus == 14 || grpcStatus == 13 || grpcStatus == 4;
+        return io.bulwark.routing.GrpcStatus.isFailure(grpcStatus);
     }
 
     /**

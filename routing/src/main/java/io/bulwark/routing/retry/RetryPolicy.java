@@ -3,6 +3,7 @@ package io.bulwark.routing.retry;
 import io.bulwark.config.RetryConfig;
 import io.bulwark.config.RetryConfig.RetryOn;
 import io.bulwark.routing.FailureKind;
+import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.TryOutcome;
 
 import java.util.Set;
@@ -25,14 +26,21 @@ import java.util.Set;
  * <li>{@code retriable-status}: a status in {@code retriable-status};
  *     {@code gateway-error}: 502, 503, 504; {@code 5xx}: any 5xx. When several match, the reason is
  *     the most specific: {@code retriable_status}, then {@code gateway_error}, then {@code 5xx}.</li>
+ * <li>{@code cancelled}, {@code deadline-exceeded}, {@code resource-exhausted}, {@code unavailable}:
+ *     a gRPC response (HTTP 200, {@code content-type: application/grpc*}) with that
+ *     {@code grpc-status} (1, 4, 8, 14) in its head — a trailers-only response, of which nothing
+ *     went to the client. A status that comes in the trailers after a streamed body is never
+ *     retried (the body went to the client already).</li>
  * </ul>
  *
  * <h2>Safety</h2>
  * A request that may have reached the upstream is sent again only if its method is idempotent
  * (RFC 9110: GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or the route sets
  * {@code retry-non-idempotent}. A connect failure never reached the upstream, so it is safe for
- * any method. The body must be replayable (no body, or all of it still in the replay buffer), and
- * at most {@code max-retries} retries follow the first try.
+ * any method. Neither is a gRPC status the route lists: every gRPC call is a POST, and listing a
+ * status is the operator's word that the service did not carry out a call it answered so (as in
+ * Envoy, whose gRPC retry conditions ignore the method). The body must be replayable (no body, or
+ * all of it still in the replay buffer), and at most {@code max-retries} retries follow the first try.
  */
 public final class RetryPolicy {
 
@@ -42,6 +50,10 @@ public final class RetryPolicy {
     public static final String GATEWAY_ERROR = "gateway_error";
     public static final String SERVER_ERROR = "5xx";
     public static final String RETRIABLE_STATUS = "retriable_status";
+    public static final String GRPC_CANCELLED = "cancelled";
+    public static final String GRPC_DEADLINE_EXCEEDED = "deadline_exceeded";
+    public static final String GRPC_RESOURCE_EXHAUSTED = "resource_exhausted";
+    public static final String GRPC_UNAVAILABLE = "unavailable";
 
     public static final String NOT_RETRIABLE = "not_retriable";
     public static final String RETRIES_EXHAUSTED = "retries_exhausted";
@@ -85,7 +97,7 @@ public final class RetryPolicy {
             return RetryDecision.refuse(RETRIES_EXHAUSTED);
         }
         boolean sent = requestSent && failure.failure() != FailureKind.CONNECT_FAILURE;
-        if (sent && !config.retryNonIdempotent() && !isIdempotent(method)) {
+        if (sent && !failure.hasGrpcStatus() && !config.retryNonIdempotent() && !isIdempotent(method)) {
             return RetryDecision.refuse(NON_IDEMPOTENT);
         }
         if (!bodyReplayable) {
@@ -97,7 +109,8 @@ public final class RetryPolicy {
     /** The retry-on condition {@code failure} meets, as a reason tag; null when none is configured. */
     public static String condition(RetryConfig config, TryOutcome failure) {
         if (failure.answered()) {
-            return statusCondition(config, failure.status());
+            return failure.hasGrpcStatus() ? grpcCondition(config, failure.grpcStatus())
+                    : statusCondition(config, failure.status());
         }
         Set<RetryOn> on = config.retryOn();
         return switch (failure.failure()) {
@@ -119,6 +132,17 @@ public final class RetryPolicy {
             return SERVER_ERROR;
         }
         return null;
+    }
+
+    private static String grpcCondition(RetryConfig config, int grpcStatus) {
+        Set<RetryOn> on = config.retryOn();
+        return switch (grpcStatus) {
+            case GrpcStatus.UNAVAILABLE -> on.contains(RetryOn.UNAVAILABLE) ? GRPC_UNAVAILABLE : null;
+            case GrpcStatus.RESOURCE_EXHAUSTED -> on.contains(RetryOn.RESOURCE_EXHAUSTED) ? GRPC_RESOURCE_EXHAUSTED : null;
+            case GrpcStatus.DEADLINE_EXCEEDED -> on.contains(RetryOn.DEADLINE_EXCEEDED) ? GRPC_DEADLINE_EXCEEDED : null;
+            case GrpcStatus.CANCELLED -> on.contains(RetryOn.CANCELLED) ? GRPC_CANCELLED : null;
+            default -> null;
+        };
     }
 
     /** RFC 9110 §9.2.2 idempotent methods. Anything else (POST, PATCH, CONNECT, extensions) is not. */

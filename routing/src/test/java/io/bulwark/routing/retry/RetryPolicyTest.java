@@ -46,6 +46,31 @@ class RetryPolicyTest {
     }
 
     @Test
+    void grpcStatusesInATrailersOnlyAnswerAreRetriedWhenListedWhateverTheMethod() {
+        RetryConfig grpc = with(Set.of(RetryOn.UNAVAILABLE, RetryOn.RESOURCE_EXHAUSTED, RetryOn.CANCELLED,
+                RetryOn.DEADLINE_EXCEEDED), Set.of(), false);
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 14, 0))).isEqualTo(new RetryDecision(true, "unavailable"));
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 8, 0)))
+                .isEqualTo(new RetryDecision(true, "resource_exhausted"));
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 1, 0))).isEqualTo(new RetryDecision(true, "cancelled"));
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 4, 0)))
+                .isEqualTo(new RetryDecision(true, "deadline_exceeded"));
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 13, 0)).retry()).as("INTERNAL is no condition").isFalse();
+        assertThat(decide(grpc, "POST", TryOutcome.grpc(200, 0, 0)).retry()).isFalse();
+        // Not listed: the default conditions know no gRPC status.
+        assertThat(decide(DEFAULT, "POST", TryOutcome.grpc(200, 14, 0)))
+                .isEqualTo(new RetryDecision(false, "not_retriable"));
+        // The other limits still hold.
+        assertThat(RetryPolicy.decide(grpc, "POST", TryOutcome.grpc(200, 14, 0), true, false, 1))
+                .isEqualTo(new RetryDecision(false, "body_not_replayable"));
+        assertThat(RetryPolicy.decide(grpc, "POST", TryOutcome.grpc(200, 14, 0), true, true, 3))
+                .isEqualTo(new RetryDecision(false, "retries_exhausted"));
+        // A reset of a gRPC call (a POST) is still held back by the method rule.
+        assertThat(decide(with(Set.of(RetryOn.RESET, RetryOn.UNAVAILABLE), Set.of(), false), "POST", RESET))
+                .isEqualTo(new RetryDecision(false, "non_idempotent"));
+    }
+
+    @Test
     void postThatNeverReachedTheUpstreamIsRetried() {
         assertThat(RetryPolicy.decide(DEFAULT, "POST", RESET, false, true, 1))
                 .isEqualTo(new RetryDecision(true, "reset"));
