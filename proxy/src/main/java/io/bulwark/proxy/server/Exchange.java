@@ -289,9 +289,10 @@ final class Exchange implements Tries.Owner, RequestBody.Owner {
         if (done) {
             return;
         }
-        if (!responseStarted && !body.complete() && tries.readyForMoreBody()) {
+        if (!grpc && !responseStarted && !body.complete() && tries.readyForMoreBody()) {
             // The upstream took every byte it was given and the client sent no more: the client's
             // slowness (408, CONTRACT §3: "body not received in time"), never the upstream's failure.
+            // (A gRPC call still streaming its messages at its deadline is DEADLINE_EXCEEDED instead.)
             closeClientAfter = true;
             error = "body_timeout";
             fail(LocalReply.REQUEST_TIMEOUT, "request body not complete within the route timeout of "
