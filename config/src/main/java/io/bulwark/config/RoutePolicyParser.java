@@ -75,9 +75,14 @@ final class RoutePolicyParser {
                 r.bytes("buffer-limit", 0, Integer.MAX_VALUE, "a size >= 0 like 64KiB"));
     }
 
+    static final double DEFAULT_RATE = 100;
+    static final java.time.Duration DEFAULT_HEDGE_DELAY = java.time.Duration.ofMillis(50);
+    static final java.time.Duration DEFAULT_STALE_IF_ERROR = java.time.Duration.ofMinutes(5);
+
     static RateLimitConfig rateLimit(ConfigReader r) {
         r.rejectUnknownKeys(RATE_LIMIT_KEYS);
-        double rps = r.positiveNumber("requests-per-second");
+        // CONTRACT §2: requests-per-second = 100 is built in, like every default shown there.
+        double rps = r.has("requests-per-second") ? r.positiveNumber("requests-per-second") : DEFAULT_RATE;
         // Without a burst, one second's worth of requests may arrive at once.
         int burst = r.has("burst") ? r.integer("burst", 1, Integer.MAX_VALUE) : (int) Math.max(1, Math.ceil(Math.min(rps, Integer.MAX_VALUE)));
         RateLimitConfig.Key key = r.parsed(r.slot("key"), RATE_LIMIT_KEY_EXPECTED, RoutePolicyParser::parseRateLimitKey)
@@ -104,14 +109,14 @@ final class RoutePolicyParser {
             "content-type");
     static final long DEFAULT_FALLBACK_MAX_SIZE = 64L * 1024 * 1024;
 
-    /** {@code hedge { delay = 50ms | p95, max-extra = 1 }}: a delay is required; max-extra 1 to 3, default 1. */
+    /** {@code hedge { delay = 50ms | p95, max-extra = 1 }}: delay 50ms and max-extra 1 (1 to 3) by default. */
     static HedgeConfig hedge(ConfigReader h) {
         h.rejectUnknownKeys(HEDGE_KEYS);
         ConfigReader.Slot d = h.slot("delay");
-        java.util.Optional<java.time.Duration> delay = java.util.Optional.empty();
-        if (!d.isPresent()) {
-            h.problem("delay", "missing (expected: a duration > 0 like 50ms, or p95 for the route's recent p95)");
-        } else if (!"p95".equals(String.valueOf(d.value().unwrapped()))) {
+        java.util.Optional<java.time.Duration> delay = java.util.Optional.of(DEFAULT_HEDGE_DELAY);
+        if (d.isPresent() && "p95".equals(String.valueOf(d.value().unwrapped()))) {
+            delay = java.util.Optional.empty();
+        } else if (d.isPresent()) {
             delay = java.util.Optional.of(h.duration(d, true));
         }
         int maxExtra = h.has("max-extra") ? h.integer("max-extra", 1, 3) : 1;
@@ -119,13 +124,15 @@ final class RoutePolicyParser {
     }
 
     /**
-     * {@code fallback { stale-if-error, max-size }} and/or {@code fallback { status, body, content-type }}:
-     * at least one of {@code stale-if-error} and {@code status}.
+     * {@code fallback { stale-if-error, max-size }} and/or {@code fallback { status, body, content-type }}.
+     * Without a fixed reply, {@code stale-if-error} defaults to 5m (CONTRACT §7), so {@code fallback {}}
+     * serves stale copies.
      */
     static FallbackConfig fallback(ConfigReader f) {
         f.rejectUnknownKeys(FALLBACK_KEYS);
         java.util.Optional<java.time.Duration> stale = f.has("stale-if-error")
-                ? java.util.Optional.of(f.positiveDuration("stale-if-error")) : java.util.Optional.empty();
+                ? java.util.Optional.of(f.positiveDuration("stale-if-error"))
+                : f.has("status") ? java.util.Optional.empty() : java.util.Optional.of(DEFAULT_STALE_IF_ERROR);
         long maxSize = f.has("max-size")
                 ? f.bytes("max-size", 1024, Long.MAX_VALUE, "a size of at least 1KiB, like 64MiB")
                 : DEFAULT_FALLBACK_MAX_SIZE;
@@ -137,10 +144,6 @@ final class RoutePolicyParser {
         } else if (f.has("body") || f.has("content-type")) {
             f.problem("status", "missing (expected: the status of the fixed fallback reply its body and content-type"
                     + " belong to, like 503)");
-        }
-        if (stale.isEmpty() && fixed.isEmpty() && !f.has("body") && !f.has("content-type")) {
-            f.problemHere("an empty fallback (expected: stale-if-error = 5m, or a fixed reply with status, body"
-                    + " and content-type, or both)");
         }
         return new FallbackConfig(stale, maxSize, fixed);
     }

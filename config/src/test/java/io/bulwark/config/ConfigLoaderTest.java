@@ -316,6 +316,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theDefaultsTheContractShowsForRateLimitHedgeAndFallbackAreBuiltIn() throws Exception {
+        RouteConfig route = ConfigLoader.parse(MINIMAL.replace("routes = [ { cluster = users } ]",
+                "routes = [ { cluster = users, rate-limit { key = client-ip }, hedge { }, fallback { } } ]"), Map.of())
+                .routes().get(0);
+
+        assertThat(route.rateLimit()).hasValueSatisfying(rl -> {
+            assertThat(rl.requestsPerSecond()).isEqualTo(100);
+            assertThat(rl.burst()).isEqualTo(100);
+            assertThat(rl.key().kind()).isEqualTo(RateLimitConfig.Key.Kind.CLIENT_IP);
+        });
+        assertThat(route.hedge()).contains(new HedgeConfig(java.util.Optional.of(Duration.ofMillis(50)), 1));
+        assertThat(route.fallback()).hasValueSatisfying(f -> {
+            assertThat(f.staleIfError()).contains(Duration.ofMinutes(5));
+            assertThat(f.fixed()).isEmpty();
+        });
+
+        // A fixed reply alone keeps no stale copies; both together do.
+        RouteConfig fixed = ConfigLoader.parse(MINIMAL.replace("routes = [ { cluster = users } ]",
+                "routes = [ { cluster = users, fallback { status = 503 }, hedge { delay = p95 } } ]"), Map.of())
+                .routes().get(0);
+        assertThat(fixed.fallback().orElseThrow().staleIfError()).isEmpty();
+        assertThat(fixed.fallback().orElseThrow().fixed()).isPresent();
+        assertThat(fixed.hedge().orElseThrow().adaptive()).isTrue();
+    }
+
+    @Test
     void anAdaptiveLimitTakesItsDefaultsAndItsBoundsAreChecked() throws Exception {
         String on = MINIMAL.replace("endpoints = [ \"127.0.0.1:9001\" ] }",
                 "endpoints = [ \"127.0.0.1:9001\" ], limits { adaptive { max-limit = 200 } } }");
