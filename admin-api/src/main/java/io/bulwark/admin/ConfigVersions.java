@@ -238,7 +238,7 @@ public final class ConfigVersions {
         return v.config().map(c -> {
             AdminConfig a = c.admin();
             return new BulwarkConfig(c.listener(), new AdminConfig(a.host(), a.port(), runningToken, a.stateFile()),
-                    c.shutdown(), c.accessLog(), c.watchConfig(), c.reload(), c.clusters(), c.routes());
+                    c.shutdown(), c.accessLog(), c.watchConfig(), c.reload(), c.clusters(), c.routes(), c.fleet());
         });
     }
 
