@@ -232,7 +232,8 @@ public final class Bulwark implements AutoCloseable {
         }
         LOG.warn("The config file holds content that was rolled back (hash {}); starting on the last good version {} "
                 + "instead. Fix the file (or reload it on purpose) to run its content", fileHash, good.number());
-        BulwarkConfig config = ConfigVersions.restorable(good, fileConfig.admin().token()).orElseThrow();
+        BulwarkConfig config = ConfigVersions.restorable(good, fileConfig.admin().token(), fileConfig.fleet())
+                .orElseThrow();
         return new StartingVersion(config, good.hash(), Map.of("restored_from", good.number(), "file_hash", fileHash));
     }
 

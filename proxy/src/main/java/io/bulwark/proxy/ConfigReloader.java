@@ -201,7 +201,8 @@ final class ConfigReloader {
                         + " to roll back to (running version " + running.number() + ")");
             }
         }
-        BulwarkConfig config = ConfigVersions.restorable(target, snapshot.get().config().admin().token()).orElse(null);
+        BulwarkConfig config = ConfigVersions.restorable(target, snapshot.get().config().admin().token(),
+                snapshot.get().config().fleet()).orElse(null);
         if (config == null) {
             return RollbackResult.refused(409, "conflict", "version " + target.number()
                     + " was read back from the history but its config no longer loads (see the log at start)");

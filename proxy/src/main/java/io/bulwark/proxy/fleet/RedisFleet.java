@@ -55,8 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link FleetControl}).
  *
  * <h2>Threads</h2>
- * Lettuce runs on its own {@link ClientResources} with one I/O thread and one computation thread,
- * not on Bulwark's worker event loops: a Redis reconnect storm or a slow reply can then never
+ * Lettuce runs on its own {@link ClientResources} with its smallest pools (two I/O threads, two
+ * computation threads, mostly idle), not on Bulwark's worker event loops: a Redis reconnect storm or a slow reply can then never
  * delay a client's request, and futures complete on Lettuce's thread, where the limiter only
  * updates a few fields of its cell. Nothing here blocks a caller: every Redis call is asynchronous,
  * commands fail at once while disconnected ({@code REJECT_COMMANDS}) instead of queueing, and the
@@ -127,7 +127,8 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
         // Commands time out on their own too (a frozen Redis), well after the data plane stopped waiting.
         Duration commandTimeout = max(Duration.ofSeconds(1), config.timeout().multipliedBy(10));
         this.uri.setTimeout(commandTimeout);
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        // Lettuce's smallest pools (it raises anything below 2 to 2): Redis traffic here is a few calls a second.
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(commandTimeout);
         if (config.mode() == FleetConfig.Mode.CLUSTER) {
             RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
@@ -197,7 +198,8 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
      */
     public void start(Listener overrides, Duration wait) {
         this.listener = overrides;
-        CompletableFuture<Void> first = connect();
+        reconnecting = true; // no second connect from checkConnection while this one is under way
+        CompletableFuture<Void> first = connect().whenComplete((ok, error) -> reconnecting = false);
         try {
             first.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -238,6 +240,9 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
         }).thenCompose(c -> onConnected()).whenComplete((ok, error) -> {
             if (error != null) {
                 closeConnections();
+                // One of the two may have opened while the other failed: close it too.
+                cmd.thenAccept(StatefulConnection::closeAsync);
+                sub.thenAccept(StatefulConnection::closeAsync);
             }
         });
     }
