@@ -132,8 +132,13 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
         TimeoutOptions timeouts = TimeoutOptions.enabled(commandTimeout);
         if (config.mode() == FleetConfig.Mode.CLUSTER) {
             RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
+            // A cluster connection opens its node connections lazily, so rejecting commands while one is not
+            // open yet would fail the first call to every node: they queue (bounded, and timed out) instead;
+            // the limiters still never wait, since they ask only while the fleet is up and stop waiting after
+            // fleet.timeout.
             cluster.setOptions(ClusterClientOptions.builder().autoReconnect(true).timeoutOptions(timeouts)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
+                    .requestQueueSize(10_000)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS).build());
             this.client = cluster;
         } else {
             RedisClient standalone = RedisClient.create(resources);
@@ -205,7 +210,7 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
         } catch (Exception e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             LOG.warn("Fleet {}: Redis {} not reachable at start ({}); serving with local limits, retrying",
-                    config.name(), config.redactedRedis(), cause.getClass().getSimpleName() + (cause.getCause() != null ? ": " + cause.getCause() : ""));
+                    config.name(), config.redactedRedis(), cause.getClass().getSimpleName() + ": " + cause.getMessage() + (cause.getCause() != null ? ": " + cause.getCause() : ""));
         }
         long beat = Math.max(100, config.memberTtl().toMillis() / 3);
         timer.scheduleWithFixedDelay(this::tick, beat, beat, TimeUnit.MILLISECONDS);
@@ -215,16 +220,25 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
     /** Opens the command and pub/sub connections; completes once the overrides are loaded. */
     private CompletableFuture<Void> connect() {
         CompletableFuture<StatefulConnection<String, String>> cmd;
-        CompletableFuture<StatefulRedisPubSubConnection<String, String>> sub;
+        java.util.function.Supplier<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> sub;
         if (client instanceof RedisClusterClient cluster) {
+            try {
+                // The topology first (blocking, bounded by the command timeout): connect() runs on the
+                // main thread at start and on the fleet's timer thread after, never on an event loop.
+                cluster.getPartitions();
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
             cmd = cluster.connectAsync(StringCodec.UTF8).toCompletableFuture().thenApply(c -> c);
-            sub = cluster.connectPubSubAsync(StringCodec.UTF8).toCompletableFuture().thenApply(c -> c);
+            sub = () -> cluster.connectPubSubAsync(StringCodec.UTF8).toCompletableFuture().thenApply(c -> c);
         } else {
             RedisClient standalone = (RedisClient) client;
             cmd = standalone.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().thenApply(c -> c);
-            sub = standalone.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+            sub = () -> standalone.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
         }
-        return cmd.thenCombine(sub, (c, s) -> {
+        // The pub/sub connection after the command one: a cluster client learns the topology on the first.
+        CompletableFuture<StatefulRedisPubSubConnection<String, String>> subscribed = cmd.thenCompose(c -> sub.get());
+        return cmd.thenCombine(subscribed, (c, s) -> {
             if (closed) {
                 c.closeAsync();
                 s.closeAsync();
@@ -242,7 +256,7 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
                 closeConnections();
                 // One of the two may have opened while the other failed: close it too.
                 cmd.thenAccept(StatefulConnection::closeAsync);
-                sub.thenAccept(StatefulConnection::closeAsync);
+                subscribed.thenAccept(StatefulConnection::closeAsync);
             }
         });
     }

@@ -48,23 +48,31 @@ class RedisFleetTest {
     int port;
 
     private void startRedis(String... extra) throws Exception {
+        port = ProxyHarness.freePort();
+        List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+        args.addAll(List.of(extra));
+        redis = start(port, args);
+    }
+
+    /** Starts {@code redis-server args} and waits until it listens on {@code listenPort}. */
+    private Process start(int listenPort, List<String> args) throws Exception {
         if (!Files.isExecutable(REDIS)) {
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 throw new IllegalStateException("CI=true and no redis-server at " + REDIS);
             }
             Assumptions.abort("no redis-server at " + REDIS + " (apt-get install redis-server)");
         }
-        port = ProxyHarness.freePort();
-        List<String> cmd = new ArrayList<>(List.of(REDIS.toString(), "--port", Integer.toString(port), "--bind",
-                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
-        cmd.addAll(List.of(extra));
-        redis = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
-                .start();
+        List<String> cmd = new ArrayList<>(List.of(REDIS.toString()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("redis-" + listenPort + ".log").toFile()).start();
+        others.add(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
+                s.connect(new InetSocketAddress("127.0.0.1", listenPort), 200);
+                return p;
             } catch (IOException notYet) {
                 if (System.nanoTime() > deadline) {
                     throw notYet;
@@ -74,13 +82,15 @@ class RedisFleetTest {
         }
     }
 
+    final List<Process> others = new ArrayList<>();
+
     @AfterEach
     void stop() throws Exception {
         for (AutoCloseable c : closeLater) {
             c.close();
         }
-        if (redis != null) {
-            redis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        for (Process p : others) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 
@@ -130,7 +140,12 @@ class RedisFleetTest {
     }
 
     private RedisFleet fleet(String uri, Optional<Path> passwordFile, String member, List<StateEvent> events) {
-        FleetConfig config = new FleetConfig(uri, FleetConfig.Mode.STANDALONE, passwordFile, "t", Duration.ofSeconds(3),
+        return fleet(uri, FleetConfig.Mode.STANDALONE, passwordFile, member, events);
+    }
+
+    private RedisFleet fleet(String uri, FleetConfig.Mode mode, Optional<Path> passwordFile, String member,
+                             List<StateEvent> events) {
+        FleetConfig config = new FleetConfig(uri, mode, passwordFile, "t", Duration.ofSeconds(3),
                 FleetConfig.OnRedisDown.LOCAL, Duration.ofMillis(100));
         RedisFleet f = new RedisFleet(config, member, Clock.SYSTEM, events == null ? EventSink.NONE : events::add,
                 new SimpleMeterRegistry());
@@ -213,5 +228,48 @@ class RedisFleetTest {
         Recorder r3 = new Recorder();
         three.start(r3, Duration.ofSeconds(10));
         assertThat(r3.loaded).containsExactly(o);
+    }
+
+    @Test
+    void aRedisClusterWorksThroughAnyNode() throws Exception {
+        startRedis("--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + System.nanoTime() + ".conf");
+        assertThat(command(null, "CLUSTER ADDSLOTSRANGE 0 16383")).contains("OK");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!command(null, "CLUSTER INFO").contains("cluster_state:ok") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        RedisFleet f = fleet("redis://127.0.0.1:" + port, FleetConfig.Mode.CLUSTER, Optional.empty(), "m1", null);
+        Recorder r = new Recorder();
+
+        f.start(r, Duration.ofSeconds(10));
+
+        assertThat(f.up()).isTrue();
+        assertThat(take(f, 0, 4).granted()).isEqualTo(4);
+        FleetOverride o = new FleetOverride("c", "127.0.0.1:1", FleetOverride.Kind.WEIGHT, "3", 0, "m1",
+                System.currentTimeMillis(), "id-c", null);
+        f.publish(o);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!r.applied.contains(o) && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(r.applied).as("published and heard back through the cluster").contains(o);
+    }
+
+    @Test
+    void aSentinelUriFindsTheMaster() throws Exception {
+        startRedis();
+        int sentinelPort = ProxyHarness.freePort();
+        Path conf = dir.resolve("sentinel.conf");
+        Files.writeString(conf, "port " + sentinelPort + "\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 "
+                + port + " 1\n");
+        start(sentinelPort, List.of(conf.toString(), "--sentinel"));
+        RedisFleet f = fleet("redis-sentinel://127.0.0.1:" + sentinelPort + "/0#mymaster", FleetConfig.Mode.SENTINEL,
+                Optional.empty(), "m1", null);
+
+        f.start(new Recorder(), Duration.ofSeconds(10));
+
+        assertThat(f.up()).isTrue();
+        assertThat(take(f, 0, 2).granted()).isEqualTo(2);
+        assertThat(command(null, "EXISTS bulwark:{t}:rl:r:k")).as("the bucket is on the master").contains(":1");
     }
 }
