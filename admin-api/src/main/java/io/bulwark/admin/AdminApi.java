@@ -386,6 +386,9 @@ public final class AdminApi implements AdminServer.ApiHandler {
         ObjectNode limits = root.putObject("global_rate_limits");
         limits.put("quota_fetches", status.quotaFetches());
         limits.put("quota_fetch_failures", status.quotaFailures());
+        ObjectNode routes = limits.putObject("decisions");
+        status.decisions().forEach((route, d) -> routes.putObject(route).put("by_redis", d.byRedis())
+                .put("by_local", d.byLocal()));
         return ok(root);
     }
 

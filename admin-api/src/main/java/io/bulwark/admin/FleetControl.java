@@ -28,7 +28,11 @@ public interface FleetControl {
      * @param lastChangeMillis when the connection state last changed (epoch millis)
      */
     record Status(String name, String redis, String mode, boolean connected, long lastChangeMillis,
-                  List<Member> members, long quotaFetches, long quotaFailures) {
+                  List<Member> members, long quotaFetches, long quotaFailures, java.util.Map<String, Decisions> decisions) {
+    }
+
+    /** A global rate limit's decisions on this sidecar so far: by tokens Redis granted, or by its own share. */
+    record Decisions(long byRedis, long byLocal) {
     }
 
     /**

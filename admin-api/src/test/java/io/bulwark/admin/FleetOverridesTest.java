@@ -48,7 +48,8 @@ class FleetOverridesTest {
         @Override
         public Status status() {
             return new Status("payments", "redis://127.0.0.1:6379", "standalone", true, 0,
-                    List.of(new Member("me", 1), new Member("other", 2)), 7, 1);
+                    List.of(new Member("me", 1), new Member("other", 2)), 7, 1,
+                    java.util.Map.of("api", new Decisions(90, 10)));
         }
     }
 
@@ -92,6 +93,7 @@ class FleetOverridesTest {
         assertThat(view.at("/overrides/0/origin").asText()).isEqualTo("other");
         assertThat(view.at("/overrides/0/seen_by").toString()).isEqualTo("[\"other\",\"me\"]");
         assertThat(view.at("/global_rate_limits/quota_fetches").asLong()).isEqualTo(7);
+        assertThat(view.at("/global_rate_limits/decisions/api/by_local").asLong()).isEqualTo(10);
     }
 
     @Test

@@ -551,8 +551,17 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
 
     @Override
     public Status status() {
+        Map<String, Decisions> byRoute = new java.util.TreeMap<>();
+        decisions.forEach((k, counter) -> {
+            int sep = k.indexOf('\u0000');
+            String route = k.substring(0, sep);
+            boolean redis = k.endsWith("redis");
+            Decisions d = byRoute.getOrDefault(route, new Decisions(0, 0));
+            long n = (long) counter.count();
+            byRoute.put(route, redis ? new Decisions(n, d.byLocal()) : new Decisions(d.byRedis(), n));
+        });
         return new Status(config.name(), config.redactedRedis(), config.mode().name().toLowerCase(java.util.Locale.ROOT),
-                up, lastChangeMillis, members, fetches.get(), fetchFailures.get());
+                up, lastChangeMillis, members, fetches.get(), fetchFailures.get(), byRoute);
     }
 
     /** The messages of the overrides and acks channels, on Lettuce's thread. */
