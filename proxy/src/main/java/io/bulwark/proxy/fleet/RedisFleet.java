@@ -108,7 +108,8 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
     private final Map<String, Runnable> pending = new LinkedHashMap<>();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicLong fetchFailures = new AtomicLong();
-    private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
+    /** Per route: the counters of decisions by Redis [0] and by the local share [1]. */
+    private final Map<String, Counter[]> decisions = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public RedisFleet(FleetConfig config, String memberId, Clock clock, EventSink events, MeterRegistry registry) {
@@ -489,15 +490,20 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
 
     @Override
     public void recordDecision(String route, boolean byRedis) {
-        String k = byRedis ? route + "\u0000redis" : route + "\u0000local";
-        Counter c = decisions.get(k);
-        if (c == null) {
-            c = decisions.computeIfAbsent(k, x -> Counter.builder("bulwark_global_rate_limit_decisions_total")
-                    .description("Decisions of scope = global rate limits: by tokens Redis granted, or by this "
-                            + "sidecar's own share (Redis down or not asked yet)")
-                    .tag("route", route).tag("by", byRedis ? "redis" : "local").register(registry));
+        // On every request of a global limit: one lookup by the route's name, nothing allocated.
+        Counter[] pair = decisions.get(route);
+        if (pair == null) {
+            pair = decisions.computeIfAbsent(route, r -> new Counter[] {decisionCounter(r, "redis"),
+                    decisionCounter(r, "local")});
         }
-        c.increment();
+        pair[byRedis ? 0 : 1].increment();
+    }
+
+    private Counter decisionCounter(String route, String by) {
+        return Counter.builder("bulwark_global_rate_limit_decisions_total")
+                .description("Decisions of scope = global rate limits: by tokens Redis granted, or by this "
+                        + "sidecar's own share (Redis down or not asked yet)")
+                .tag("route", route).tag("by", by).register(registry);
     }
 
     // ------------------------------------------------------------------ FleetControl
@@ -552,14 +558,8 @@ public final class RedisFleet implements QuotaSource, FleetControl, AutoCloseabl
     @Override
     public Status status() {
         Map<String, Decisions> byRoute = new java.util.TreeMap<>();
-        decisions.forEach((k, counter) -> {
-            int sep = k.indexOf('\u0000');
-            String route = k.substring(0, sep);
-            boolean redis = k.endsWith("redis");
-            Decisions d = byRoute.getOrDefault(route, new Decisions(0, 0));
-            long n = (long) counter.count();
-            byRoute.put(route, redis ? new Decisions(n, d.byLocal()) : new Decisions(d.byRedis(), n));
-        });
+        decisions.forEach((route, pair) -> byRoute.put(route,
+                new Decisions((long) pair[0].count(), (long) pair[1].count())));
         return new Status(config.name(), config.redactedRedis(), config.mode().name().toLowerCase(java.util.Locale.ROOT),
                 up, lastChangeMillis, members, fetches.get(), fetchFailures.get(), byRoute);
     }
