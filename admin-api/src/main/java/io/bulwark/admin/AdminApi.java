@@ -41,6 +41,8 @@ public final class AdminApi implements AdminServer.ApiHandler {
     private final OperatorStateFile stateFile;
     private final Clock clock;
     private final ConsoleSummary summary;
+    /** Fleet mode's side; null in single-process mode. */
+    private final FleetControl fleet;
 
     /**
      * @param events the log {@code GET /api/v1/events} reads; a route's fault switch is written to it directly
@@ -51,6 +53,13 @@ public final class AdminApi implements AdminServer.ApiHandler {
      */
     public AdminApi(ProxyControl proxy, EventLog events, EventSink sink, Clock clock,
                     ScheduledExecutorService timers, OperatorStateFile stateFile) {
+        this(proxy, events, sink, clock, timers, stateFile, null);
+    }
+
+    /** @param fleet fleet mode's Redis side ({@code ?scope=fleet}, {@code GET /api/v1/fleet}); null without a fleet */
+    public AdminApi(ProxyControl proxy, EventLog events, EventSink sink, Clock clock,
+                    ScheduledExecutorService timers, OperatorStateFile stateFile, FleetControl fleet) {
+        this.fleet = fleet;
         this.proxy = proxy;
         this.events = events;
         this.stateFile = stateFile;
@@ -64,6 +73,41 @@ public final class AdminApi implements AdminServer.ApiHandler {
         if (stateFile != null) {
             stateFile.restore(proxy.clusters(), actions);
         }
+    }
+
+    /** Where the fleet client hands the overrides and acknowledgements it hears from Redis. */
+    public FleetControl.Listener fleetListener() {
+        return new FleetControl.Listener() {
+            @Override
+            public void applied(FleetOverride entry) {
+                actions.applyFleet(entry);
+            }
+
+            @Override
+            public void removed(String cluster, String address, FleetOverride.Kind kind, String id, String origin) {
+                actions.removeFleet(cluster, address, kind, id, origin);
+            }
+
+            @Override
+            public void loaded(java.util.Collection<FleetOverride> all) {
+                actions.replaceFleet(all);
+            }
+
+            @Override
+            public void seen(String id, String member) {
+                actions.seen(id, member);
+            }
+
+            @Override
+            public List<FleetOverride> current() {
+                return actions.fleetOverrides();
+            }
+        };
+    }
+
+    /** Applies fleet overrides to upstreams that appeared since they were set (reloads, DNS); cheap, run often. */
+    public void reconcileFleet() {
+        actions.reconcileFleet();
     }
 
     @Override
@@ -135,6 +179,8 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 return p.length == 1 ? get(method, this::recovery) : null;
             case "summary":
                 return p.length == 1 ? get(method, () -> ok(summary.render())) : null;
+            case "fleet":
+                return p.length == 1 ? get(method, this::fleet) : null;
             default:
                 return null;
         }
@@ -164,11 +210,12 @@ public final class AdminApi implements AdminServer.ApiHandler {
             return AdminResponse.error(404, "not_found", "no upstream " + p[3] + " in cluster " + cluster.name());
         }
         if (p.length == 4) {
-            return get(method, () -> ok(StateJson.upstream(u)));
+            return get(method, () -> ok(upstream(u)));
         }
         if (p.length != 5) {
             return null;
         }
+        boolean fleetScope = fleetScope(query);
         switch (p[4]) {
             case "drain": {
                 if (method != HttpMethod.POST) {
@@ -179,15 +226,24 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     return AdminResponse.error(409, "conflict", u.address() + " is the last eligible upstream of "
                             + cluster.name() + "; draining it would leave no upstream (use ?force=true)");
                 }
-                actions.drain(u, ttl(param(query, "ttl")), note(param(query, "note")));
-                return new AdminResponse(202, StateJson.write(StateJson.upstream(u)));
+                Duration ttl = ttl(param(query, "ttl"));
+                String note = note(param(query, "note"));
+                if (fleetScope) {
+                    return new AdminResponse(202, StateJson.write(setFleet(u, FleetOverride.Kind.DRAIN, "draining",
+                            ttl, note)));
+                }
+                actions.drain(u, ttl, note);
+                return new AdminResponse(202, StateJson.write(upstream(u)));
             }
             case "restore":
                 if (method != HttpMethod.POST) {
                     return notAllowed(method);
                 }
+                if (fleetScope) {
+                    return ok(removeFleet(u, FleetOverride.Kind.DRAIN));
+                }
                 actions.restore(u, note(param(query, "note")));
-                return ok(StateJson.upstream(u));
+                return ok(upstream(u));
             case "uneject":
                 if (method != HttpMethod.POST) {
                     return notAllowed(method);
@@ -207,8 +263,14 @@ public final class AdminApi implements AdminServer.ApiHandler {
                     throw new BadRequest("override must be \"healthy\", \"unhealthy\" or \"none\", got \""
                             + value + "\"");
                 }
-                actions.override(u, override, ttl(optionalText(json, "ttl")), note(optionalText(json, "note")));
-                return ok(StateJson.upstream(u));
+                Duration ttl = ttl(optionalText(json, "ttl"));
+                String note = note(optionalText(json, "note"));
+                if (fleetScope) {
+                    return ok(override == Upstream.HealthOverride.NONE ? removeFleet(u, FleetOverride.Kind.OVERRIDE)
+                            : setFleet(u, FleetOverride.Kind.OVERRIDE, StateJson.lower(override), ttl, note));
+                }
+                actions.override(u, override, ttl, note);
+                return ok(upstream(u));
             }
             case "weight": {
                 if (method != HttpMethod.PUT) {
@@ -219,12 +281,115 @@ public final class AdminApi implements AdminServer.ApiHandler {
                 if (w == null || !w.isIntegralNumber() || w.asLong() < 0 || w.asLong() > 1_000_000) {
                     throw new BadRequest("weight must be an integer 0..1000000");
                 }
-                actions.weight(u, w.asInt(), ttl(optionalText(json, "ttl")), note(optionalText(json, "note")));
-                return ok(StateJson.upstream(u));
+                Duration ttl = ttl(optionalText(json, "ttl"));
+                String note = note(optionalText(json, "note"));
+                if (fleetScope) {
+                    return ok(setFleet(u, FleetOverride.Kind.WEIGHT, Integer.toString(w.asInt()), ttl, note));
+                }
+                actions.weight(u, w.asInt(), ttl, note);
+                return ok(upstream(u));
             }
             default:
                 return null;
         }
+    }
+
+    /** {@code ?scope=}: absent or {@code local} = this sidecar; {@code fleet} = every sidecar of the fleet. */
+    private boolean fleetScope(QueryStringDecoder query) {
+        String scope = param(query, "scope");
+        if (scope == null || scope.equals("local")) {
+            return false;
+        }
+        if (!scope.equals("fleet")) {
+            throw new BadRequest("scope must be \"local\" or \"fleet\", got \"" + scope + "\"");
+        }
+        if (fleet == null) {
+            throw new BadRequest("scope=fleet needs bulwark.fleet (this sidecar runs in single-process mode)");
+        }
+        return true;
+    }
+
+    /** Sets a fleet override: here at once, then in Redis for every member. */
+    private ObjectNode setFleet(Upstream u, FleetOverride.Kind kind, String value, Duration ttl, String note) {
+        long now = clock.currentTimeMillis();
+        FleetOverride o = new FleetOverride(u.cluster(), u.address(), kind, value,
+                ttl == null ? 0 : now + ttl.toMillis(), fleet.memberId(), now, java.util.UUID.randomUUID().toString(),
+                note);
+        actions.applyFleet(o);
+        actions.seen(o.id(), fleet.memberId());
+        fleet.publish(o);
+        return fleetAnswer(u, o.id());
+    }
+
+    /** Removes a fleet override: here at once, then in Redis for every member. */
+    private ObjectNode removeFleet(Upstream u, FleetOverride.Kind kind) {
+        String id = java.util.UUID.randomUUID().toString();
+        actions.removeFleet(u.cluster(), u.address(), kind, id, fleet.memberId());
+        actions.seen(id, fleet.memberId());
+        fleet.remove(u.cluster(), u.address(), kind, id);
+        return fleetAnswer(u, id);
+    }
+
+    /** The upstream's new state here, and which members saw the change so far ({@code GET /api/v1/fleet} shows more later). */
+    private ObjectNode fleetAnswer(Upstream u, String id) {
+        ObjectNode n = upstream(u);
+        ObjectNode f = n.putObject("fleet");
+        f.put("scope", "fleet");
+        f.put("change", id);
+        f.put("redis_connected", fleet.status().connected());
+        ArrayNode seen = f.putArray("seen_by");
+        actions.seenBy(id).forEach(seen::add);
+        return n;
+    }
+
+    /** An upstream's state (§4), and where each operator setting in force comes from ({@code local} / {@code fleet}). */
+    private ObjectNode upstream(Upstream u) {
+        ObjectNode n = StateJson.upstream(u);
+        ObjectNode origin = n.putObject("override_origin");
+        origin.put("admin", actions.origin(u, OperatorActions.Kind.DRAIN));
+        origin.put("override", actions.origin(u, OperatorActions.Kind.OVERRIDE));
+        origin.put("weight", actions.origin(u, OperatorActions.Kind.WEIGHT));
+        return n;
+    }
+
+    /** {@code GET /api/v1/fleet}: the Redis connection, the live members, the fleet overrides and who saw them. */
+    private AdminResponse fleet() {
+        ObjectNode root = StateJson.MAPPER.createObjectNode();
+        if (fleet == null) {
+            root.put("enabled", false);
+            root.put("message", "single-process mode (no bulwark.fleet)");
+            return ok(root);
+        }
+        FleetControl.Status status = fleet.status();
+        root.put("enabled", true);
+        root.put("name", status.name());
+        root.put("member", fleet.memberId());
+        ObjectNode redis = root.putObject("redis");
+        redis.put("uri", status.redis());
+        redis.put("mode", status.mode());
+        redis.put("connected", status.connected());
+        redis.put("since", java.time.Instant.ofEpochMilli(status.lastChangeMillis()).toString());
+        ArrayNode members = root.putArray("members");
+        for (FleetControl.Member m : status.members()) {
+            members.addObject().put("id", m.id())
+                    .put("last_seen", java.time.Instant.ofEpochMilli(m.lastSeenMillis()).toString())
+                    .put("self", m.id().equals(fleet.memberId()));
+        }
+        ArrayNode overrides = root.putArray("overrides");
+        for (FleetOverride o : actions.fleetOverrides()) {
+            ObjectNode n = o.json();
+            n.put("shadowed_here_by_local", actions.shadowed(o));
+            ArrayNode seen = n.putArray("seen_by");
+            actions.seenBy(o.id()).forEach(seen::add);
+            overrides.add(n);
+        }
+        ObjectNode limits = root.putObject("global_rate_limits");
+        limits.put("quota_fetches", status.quotaFetches());
+        limits.put("quota_fetch_failures", status.quotaFailures());
+        ObjectNode routes = limits.putObject("decisions");
+        status.decisions().forEach((route, d) -> routes.putObject(route).put("by_redis", d.byRedis())
+                .put("by_local", d.byLocal()));
+        return ok(root);
     }
 
     private ObjectNode cluster(Cluster c) {

@@ -235,10 +235,20 @@ public final class ConfigVersions {
      * redacted in the history and not versioned: a rollback never changes who may call the admin API).
      */
     public static Optional<BulwarkConfig> restorable(Version v, Optional<String> runningToken) {
+        return restorable(v, runningToken, Optional.empty());
+    }
+
+    /**
+     * As {@link #restorable(Version, Optional)}, keeping the running {@code fleet} block too: like the
+     * token, its Redis password is redacted in the history, and fleet mode is set at start.
+     */
+    public static Optional<BulwarkConfig> restorable(Version v, Optional<String> runningToken,
+                                                     Optional<io.bulwark.config.FleetConfig> runningFleet) {
         return v.config().map(c -> {
             AdminConfig a = c.admin();
             return new BulwarkConfig(c.listener(), new AdminConfig(a.host(), a.port(), runningToken, a.stateFile()),
-                    c.shutdown(), c.accessLog(), c.watchConfig(), c.reload(), c.clusters(), c.routes());
+                    c.shutdown(), c.accessLog(), c.watchConfig(), c.reload(), c.clusters(), c.routes(),
+                    runningFleet.isPresent() ? runningFleet : c.fleet());
         });
     }
 

@@ -66,11 +66,15 @@ public final class OperatorStateFile {
         return cluster + "/" + address;
     }
 
-    /** Records the operator state of {@code u} now (after a change), and schedules a write. */
-    void record(Upstream u, long drainUntil, long overrideUntil, long weightUntil) {
-        Entry e = new Entry(u.admin() != Upstream.AdminState.ACTIVE, drainUntil,
-                u.override() == Upstream.HealthOverride.NONE ? null : StateJson.lower(u.override()), overrideUntil,
-                u.weight() == u.configuredWeight() ? null : u.weight(), weightUntil);
+    /**
+     * Records the local operator overrides of {@code u} now (after a change), and schedules a write.
+     * Fleet overrides are not recorded: Redis keeps them, and a sidecar loads them at start.
+     *
+     * @param override null for none; weight null for the configured one
+     */
+    void record(Upstream u, boolean drained, long drainUntil, String override, long overrideUntil, Integer weight,
+                long weightUntil) {
+        Entry e = new Entry(drained, drainUntil, override, overrideUntil, weight, weightUntil);
         if (e.empty()) {
             entries.remove(key(u.cluster(), u.address()));
         } else {

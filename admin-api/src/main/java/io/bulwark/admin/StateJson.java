@@ -179,6 +179,7 @@ final class StateJson {
         n.put("from", e.from());
         n.put("to", e.to());
         n.put("reason", e.reason());
+        n.put("source", e.source());
         ObjectNode detail = n.putObject("detail");
         for (Map.Entry<String, Object> d : e.detail().entrySet()) {
             detail.set(d.getKey(), MAPPER.valueToTree(d.getValue()));

@@ -34,12 +34,17 @@ final class AdminFixture {
 
     /** @param stateFile the {@code admin.state-file}, or null for none */
     AdminFixture(ManualClock clock, String config, Path stateFile) {
+        this(clock, config, stateFile, null);
+    }
+
+    /** @param fleet fleet mode's side, or null for a single process */
+    AdminFixture(ManualClock clock, String config, Path stateFile, FleetControl fleet) {
         this.clock = clock;
         this.scheduler = new ManualScheduler(clock);
         this.events = new EventLog(EVENT_CAPACITY);
         this.proxy = new TestProxyControl(config, clock, events);
         this.stateFile = stateFile == null ? null : new OperatorStateFile(stateFile, clock, events, scheduler);
-        this.api = new AdminApi(proxy, events, events, clock, scheduler, this.stateFile);
+        this.api = new AdminApi(proxy, events, events, clock, scheduler, this.stateFile, fleet);
     }
 
     /** A call's answer: the status and the parsed JSON body. */

@@ -138,7 +138,9 @@ class StateJsonTest {
 
         JsonNode e = f.get("/api/v1/events").json().get("events").get(0);
 
-        assertThat(fields(e)).containsExactly("time", "type", "cluster", "upstream", "from", "to", "reason", "detail");
+        assertThat(fields(e)).containsExactly("time", "type", "cluster", "upstream", "from", "to", "reason", "source",
+                "detail");
+        assertThat(e.get("source").asText()).as("an ejection is the detector's").isEqualTo("detector");
         assertThat(e.get("time").asText()).isEqualTo("2027-01-15T08:00:00.123Z");
         assertThat(e.get("type").asText()).isEqualTo("ejected");
         assertThat(e.get("cluster").asText()).isEqualTo("users");

@@ -10,6 +10,7 @@ import java.util.Optional;
  *
  * @param clusters clusters by name, in file order
  * @param routes routes in match order (first match wins)
+ * @param fleet the Redis the sidecars of a fleet share; empty in single-process mode
  */
 public record BulwarkConfig(
         ListenerConfig listener,
@@ -19,7 +20,15 @@ public record BulwarkConfig(
         boolean watchConfig,
         ReloadConfig reload,
         Map<String, ClusterConfig> clusters,
-        List<RouteConfig> routes) {
+        List<RouteConfig> routes,
+        Optional<FleetConfig> fleet) {
+
+    /** A single-process config (no {@code fleet} block). */
+    public BulwarkConfig(ListenerConfig listener, AdminConfig admin, ShutdownConfig shutdown, AccessLogConfig accessLog,
+                         boolean watchConfig, ReloadConfig reload, Map<String, ClusterConfig> clusters,
+                         List<RouteConfig> routes) {
+        this(listener, admin, shutdown, accessLog, watchConfig, reload, clusters, routes, Optional.empty());
+    }
 
     public BulwarkConfig {
         clusters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clusters));

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -20,7 +21,7 @@ final class BulwarkConfigParser {
     static final String ROOT = "bulwark";
 
     private static final List<String> ROOT_KEYS = List.of("listener", "admin", "shutdown", "access-log", "watch-config",
-            "reload", "clusters", "routes");
+            "reload", "clusters", "routes", "fleet");
     private static final List<String> LISTENER_KEYS = List.of(
             "host", "port", "max-initial-line-length", "max-header-size", "max-body-size",
             "request-header-timeout", "idle-timeout", "max-connections", "body-timeout", "tls", "trust-forwarded-from",
@@ -30,6 +31,8 @@ final class BulwarkConfigParser {
     private static final List<String> ADMIN_KEYS = List.of("host", "port", "token", "state-file");
     private static final List<String> SHUTDOWN_KEYS = List.of("drain-timeout");
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
+    private static final List<String> FLEET_KEYS = List.of("redis", "mode", "password-file", "name", "member-ttl",
+            "on-redis-down", "timeout");
     private static final List<String> RELOAD_KEYS = List.of("auto-rollback", "bake-time", "max-error-rate-increase",
             "max-p90-increase", "min-requests");
 
@@ -73,9 +76,19 @@ final class BulwarkConfigParser {
         ReloadConfig reload = reload(bulwark.object("reload"));
         ClusterConfigParser.Result clusters = ClusterConfigParser.parseAll(bulwark, defaults);
         List<RouteConfig> routes = RouteConfigParser.parseAll(bulwark, clusters.names(), defaults);
+        Optional<FleetConfig> fleet = bulwark.optionalObject("fleet").map(f -> fleet(f.withDefaults(defaults.fleet())));
+        if (fleet.isEmpty()) {
+            for (int i = 0; i < routes.size(); i++) {
+                if (routes.get(i).rateLimit().map(rl -> rl.scope() == RateLimitConfig.Scope.GLOBAL).orElse(false)) {
+                    problems.add(ROOT + ".routes[" + i + "].rate-limit.scope", "global (expected: local, or a "
+                            + "bulwark.fleet { redis = ... } block: a global limit is kept in the fleet's Redis)");
+                }
+            }
+        }
 
         problems.throwIfAny();
-        return new BulwarkConfig(listener, admin, shutdown, accessLog, watchConfig, reload, clusters.clusters(), routes);
+        return new BulwarkConfig(listener, admin, shutdown, accessLog, watchConfig, reload, clusters.clusters(), routes,
+                fleet);
     }
 
     private static String hintOrExpected(String key) {
@@ -216,6 +229,58 @@ final class BulwarkConfigParser {
     private static AccessLogConfig accessLog(ConfigReader r) {
         r.rejectUnknownKeys(ACCESS_LOG_KEYS);
         return new AccessLogConfig(r.bool("enabled"));
+    }
+
+    private static final java.util.Map<String, FleetConfig.Mode> FLEET_MODES = new java.util.LinkedHashMap<>();
+    private static final java.util.Map<String, FleetConfig.OnRedisDown> ON_REDIS_DOWN = new java.util.LinkedHashMap<>();
+
+    static {
+        FLEET_MODES.put("standalone", FleetConfig.Mode.STANDALONE);
+        FLEET_MODES.put("sentinel", FleetConfig.Mode.SENTINEL);
+        FLEET_MODES.put("cluster", FleetConfig.Mode.CLUSTER);
+        ON_REDIS_DOWN.put("local", FleetConfig.OnRedisDown.LOCAL);
+        ON_REDIS_DOWN.put("deny", FleetConfig.OnRedisDown.DENY);
+    }
+
+    /** {@code bulwark.fleet}: the URI's scheme must agree with {@code mode}; the password is never echoed. */
+    private static FleetConfig fleet(ConfigReader r) {
+        r.rejectUnknownKeys(FLEET_KEYS);
+        String expectedUri = "a Redis URI like redis://127.0.0.1:6379, rediss://host:6380 or "
+                + "redis-sentinel://host:26379/0#mymaster";
+        String redis = r.optionalString("redis", expectedUri).orElse("");
+        FleetConfig.Mode mode = r.choice("mode", FLEET_MODES, FleetConfig.Mode.STANDALONE);
+        String scheme = "";
+        try {
+            java.net.URI uri = new java.net.URI(redis);
+            scheme = uri.getScheme() == null ? "" : uri.getScheme();
+            if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel").contains(scheme)
+                    || uri.getHost() == null && !redis.contains("@") && !scheme.endsWith("sentinel")) {
+                r.problem("redis", "\"" + FleetConfig.redact(redis) + "\" (expected: " + expectedUri + ")");
+            }
+        } catch (java.net.URISyntaxException e) {
+            r.problem("redis", "\"" + FleetConfig.redact(redis) + "\" (expected: " + expectedUri + ")");
+        }
+        boolean sentinelUri = scheme.endsWith("-sentinel");
+        if (mode == FleetConfig.Mode.SENTINEL && !sentinelUri && !scheme.isEmpty()) {
+            r.problem("mode", "sentinel (expected: a redis-sentinel:// URI in fleet.redis for mode = sentinel)");
+        } else if (mode != FleetConfig.Mode.SENTINEL && sentinelUri) {
+            r.problem("mode", mode.name().toLowerCase(java.util.Locale.ROOT)
+                    + " (expected: sentinel, since fleet.redis is a redis-sentinel:// URI)");
+        }
+        Optional<Path> passwordFile = TlsFiles.optionalReadableFile(r, "password-file",
+                "a readable file whose first line is the Redis password");
+        String name = r.string("name", NAME_EXPECTED);
+        if (!name.isEmpty() && !isValidName(name)) {
+            r.problem("name", "\"" + name + "\" (expected: " + NAME_EXPECTED + ")");
+        }
+        Duration memberTtl = r.positiveDuration("member-ttl");
+        if (memberTtl.compareTo(Duration.ofSeconds(1)) < 0) {
+            r.problem("member-ttl", ConfigJson.duration(memberTtl) + " (expected: at least 1s; heartbeats go every "
+                    + "member-ttl / 3)");
+        }
+        Duration timeout = r.positiveDuration("timeout");
+        return new FleetConfig(redis, mode, passwordFile, name, memberTtl,
+                r.choice("on-redis-down", ON_REDIS_DOWN, FleetConfig.OnRedisDown.LOCAL), timeout);
     }
 
     private static ReloadConfig reload(ConfigReader r) {

@@ -43,6 +43,7 @@ final class ConfigJson {
         cfg.clusters().forEach((name, c) -> clusters.put(name, cluster(c)));
         bulwark.put("clusters", clusters);
         bulwark.put("routes", cfg.routes().stream().map(ConfigJson::route).toList());
+        cfg.fleet().ifPresent(f -> bulwark.put("fleet", fleet(f, redactSecrets)));
         return bulwark;
     }
 
@@ -255,7 +256,19 @@ final class ConfigJson {
     }
 
     private static Map<String, Object> rateLimit(RateLimitConfig r) {
-        return ordered("requests-per-second", r.requestsPerSecond(), "burst", r.burst(), "key", r.key().toString());
+        return ordered("requests-per-second", r.requestsPerSecond(), "burst", r.burst(), "key", r.key().toString(),
+                "scope", r.scope().name().toLowerCase(Locale.ROOT));
+    }
+
+    /** The fleet block; a password in the Redis URI is redacted with the other secrets (the file is only named). */
+    private static Map<String, Object> fleet(FleetConfig f, boolean redactSecrets) {
+        return ordered("redis", redactSecrets ? f.redactedRedis() : f.redis(),
+                "mode", f.mode().name().toLowerCase(Locale.ROOT),
+                "password-file", f.passwordFile().map(java.nio.file.Path::toString).orElse(null),
+                "name", f.name(),
+                "member-ttl", duration(f.memberTtl()),
+                "on-redis-down", f.onRedisDown().name().toLowerCase(Locale.ROOT),
+                "timeout", duration(f.timeout()));
     }
 
     /** A map from alternating keys and values, in that order. */

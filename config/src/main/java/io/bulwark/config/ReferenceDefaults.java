@@ -20,7 +20,8 @@ record ReferenceDefaults(
         ConfigObject rateLimit,
         ConfigObject fault,
         ConfigObject outlierLatency,
-        ConfigObject adaptiveLimit) {
+        ConfigObject adaptiveLimit,
+        ConfigObject fleet) {
 
     private static final ReferenceDefaults INSTANCE = load();
 
@@ -45,6 +46,7 @@ record ReferenceDefaults(
                 elements.getObject("rate-limit"),
                 elements.getObject("fault"),
                 elements.getObject("outlier-latency"),
-                elements.getObject("adaptive-limit"));
+                elements.getObject("adaptive-limit"),
+                elements.getObject("fleet"));
     }
 }

@@ -16,7 +16,7 @@ final class RoutePolicyParser {
             "max-retries", "retry-on", "retriable-status", "per-try-timeout", "backoff", "budget-percent",
             "min-retry-concurrency", "retry-non-idempotent", "buffer-limit");
     private static final List<String> BACKOFF_KEYS = List.of("base", "max");
-    private static final List<String> RATE_LIMIT_KEYS = List.of("requests-per-second", "burst", "key");
+    private static final List<String> RATE_LIMIT_KEYS = List.of("requests-per-second", "burst", "key", "scope");
     private static final List<String> FAULT_KEYS = List.of("delay", "abort");
     private static final List<String> DELAY_KEYS = List.of("percent", "duration");
     private static final List<String> ABORT_KEYS = List.of("percent", "status");
@@ -79,6 +79,13 @@ final class RoutePolicyParser {
     static final java.time.Duration DEFAULT_HEDGE_DELAY = java.time.Duration.ofMillis(50);
     static final java.time.Duration DEFAULT_STALE_IF_ERROR = java.time.Duration.ofMinutes(5);
 
+    private static final java.util.Map<String, RateLimitConfig.Scope> RATE_LIMIT_SCOPES = new java.util.LinkedHashMap<>();
+
+    static {
+        RATE_LIMIT_SCOPES.put("local", RateLimitConfig.Scope.LOCAL);
+        RATE_LIMIT_SCOPES.put("global", RateLimitConfig.Scope.GLOBAL);
+    }
+
     static RateLimitConfig rateLimit(ConfigReader r) {
         r.rejectUnknownKeys(RATE_LIMIT_KEYS);
         // CONTRACT §2: requests-per-second = 100 is built in, like every default shown there.
@@ -87,7 +94,8 @@ final class RoutePolicyParser {
         int burst = r.has("burst") ? r.integer("burst", 1, Integer.MAX_VALUE) : (int) Math.max(1, Math.ceil(Math.min(rps, Integer.MAX_VALUE)));
         RateLimitConfig.Key key = r.parsed(r.slot("key"), RATE_LIMIT_KEY_EXPECTED, RoutePolicyParser::parseRateLimitKey)
                 .orElse(new RateLimitConfig.Key(RateLimitConfig.Key.Kind.ROUTE, ""));
-        return new RateLimitConfig(rps, burst, key);
+        RateLimitConfig.Scope scope = r.choice("scope", RATE_LIMIT_SCOPES, RateLimitConfig.Scope.LOCAL);
+        return new RateLimitConfig(rps, burst, key, scope);
     }
 
     static RateLimitConfig.Key parseRateLimitKey(String text) {

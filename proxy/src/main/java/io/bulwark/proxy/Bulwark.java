@@ -58,6 +58,8 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import io.bulwark.proxy.fleet.RedisFleet;
+import io.bulwark.routing.ratelimit.QuotaSource;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -97,6 +99,8 @@ public final class Bulwark implements AutoCloseable {
     private final ConfigVersions versions;
     private final BakeWatch bake;
     private final ChannelGroup connections;
+    /** Fleet mode's Redis client; null in single-process mode. */
+    private final RedisFleet fleet;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -141,7 +145,12 @@ public final class Bulwark implements AutoCloseable {
         });
         // Ejections end at their ejected_until, on the background thread (as the outlier ticks run).
         DelayScheduler timers = DelayScheduler.of(background);
-        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, timers, null));
+        // Fleet mode: its Redis client exists before the routes, whose global rate limits draw on it.
+        this.fleet = config.fleet().map(f -> new RedisFleet(f, RedisFleet.defaultMemberId(), Clock.SYSTEM, sink,
+                registry)).orElse(null);
+        QuotaSource quota = fleet != null ? fleet : QuotaSource.NONE;
+        this.snapshot = new AtomicReference<>(Snapshot.build(config, Clock.SYSTEM, resolver, sink, timers, null,
+                quota));
         trackMeters();
         this.transport = Transport.best();
         int threads = Integer.getInteger("bulwark.workers", Runtime.getRuntime().availableProcessors());
@@ -167,10 +176,15 @@ public final class Bulwark implements AutoCloseable {
                 pools::closeIdle, registry, tls, versions, fileDigest);
         this.bake = new BakeWatch(Clock.SYSTEM, outcomes, reloader::autoRollback);
         reloader.bakeWatch(bake);
+        reloader.quotaSource(quota);
         OperatorStateFile stateFile = config.admin().stateFile()
                 .map(path -> new OperatorStateFile(path, Clock.SYSTEM, sink, background)).orElse(null);
-        AdminApi api = new AdminApi(new Control(), events, sink, Clock.SYSTEM, background, stateFile);
+        AdminApi api = new AdminApi(new Control(), events, sink, Clock.SYSTEM, background, stateFile, fleet);
         api.restoreState();
+        if (fleet != null) {
+            // The fleet's overrides are loaded before serving (bounded: a missing Redis never stops a start).
+            fleet.start(api.fleetListener(), Duration.ofSeconds(5));
+        }
         this.admin = new AdminServer(() -> snapshot.get().config().admin(), registry, ready::get, api,
                 () -> versions.note().orElse(null));
         ClusterMaintenance maintenance = new ClusterMaintenance(snapshot::get, resolver, Clock.SYSTEM);
@@ -180,6 +194,9 @@ public final class Bulwark implements AutoCloseable {
         background.scheduleWithFixedDelay(() -> {
             maintenance.run();
             bake.check();
+            if (fleet != null) {
+                api.reconcileFleet();
+            }
             Snapshot current = snapshot.get();
             if (seen.changed(current)) { // DNS and reloads change the upstreams; otherwise nothing to redo
                 healthChecks.sync(current.clusters().values());
@@ -215,7 +232,8 @@ public final class Bulwark implements AutoCloseable {
         }
         LOG.warn("The config file holds content that was rolled back (hash {}); starting on the last good version {} "
                 + "instead. Fix the file (or reload it on purpose) to run its content", fileHash, good.number());
-        BulwarkConfig config = ConfigVersions.restorable(good, fileConfig.admin().token()).orElseThrow();
+        BulwarkConfig config = ConfigVersions.restorable(good, fileConfig.admin().token(), fileConfig.fleet())
+                .orElseThrow();
         return new StartingVersion(config, good.hash(), Map.of("restored_from", good.number(), "file_hash", fileHash));
     }
 
@@ -503,6 +521,9 @@ public final class Bulwark implements AutoCloseable {
         proxy.pools().closeAllIdle();
         admin.stop();
         background.shutdownNow();
+        if (fleet != null) {
+            fleet.close();
+        }
         healthChecks.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -74,6 +74,13 @@ final class ConfigReloader {
      * @param versions the history, already holding the version the proxy started on
      * @param startDigest the file's digest at start (what watch-config compares with)
      */
+    /** The fleet's tokens for the routes' global rate limits (fleet mode starts with the process; a reload keeps it). */
+    private volatile io.bulwark.routing.ratelimit.QuotaSource quota = io.bulwark.routing.ratelimit.QuotaSource.NONE;
+
+    void quotaSource(io.bulwark.routing.ratelimit.QuotaSource quota) {
+        this.quota = quota;
+    }
+
     ConfigReloader(Path file, AtomicReference<Snapshot> snapshot, Cluster.Resolver resolver, Clock clock,
                    EventSink events, DelayScheduler timers, Consumer<Upstream> retire, MeterRegistry registry,
                    TlsContexts tls, ConfigVersions versions, byte[] startDigest) {
@@ -149,7 +156,7 @@ final class ConfigReloader {
         Snapshot next;
         try {
             tls.prepare(config); // a certificate that cannot be used rejects the reload; renewed files are picked up
-            next = Snapshot.build(config, clock, resolver, events, timers, previous);
+            next = Snapshot.build(config, clock, resolver, events, timers, previous, quota);
         } catch (io.bulwark.proxy.tls.TlsConfigException e) {
             return List.of(new ConfigProblem(e.path(), e.problem()));
         } catch (RuntimeException e) {
@@ -194,7 +201,8 @@ final class ConfigReloader {
                         + " to roll back to (running version " + running.number() + ")");
             }
         }
-        BulwarkConfig config = ConfigVersions.restorable(target, snapshot.get().config().admin().token()).orElse(null);
+        BulwarkConfig config = ConfigVersions.restorable(target, snapshot.get().config().admin().token(),
+                snapshot.get().config().fleet()).orElse(null);
         if (config == null) {
             return RollbackResult.refused(409, "conflict", "version " + target.number()
                     + " was read back from the history but its config no longer loads (see the log at start)");

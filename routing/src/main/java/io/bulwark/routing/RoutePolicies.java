@@ -2,6 +2,7 @@ package io.bulwark.routing;
 
 import io.bulwark.config.RouteConfig;
 import io.bulwark.routing.fallback.StaleCache;
+import io.bulwark.routing.ratelimit.QuotaSource;
 import io.bulwark.routing.ratelimit.RouteRateLimiter;
 import io.bulwark.routing.retry.Backoff;
 import io.bulwark.routing.retry.RecentLatency;
@@ -21,11 +22,19 @@ public record RoutePolicies(RouteRateLimiter rateLimiter, RetryBudget budget, Ba
 
     /** @param previous the policies of the route of the same name before a reload, or null */
     public static RoutePolicies build(RouteConfig config, Clock clock, RoutePolicies previous) {
+        return build(config, clock, previous, QuotaSource.NONE);
+    }
+
+    /**
+     * @param previous the policies of the route of the same name before a reload, or null
+     * @param quota the fleet's tokens for a {@code scope = global} rate limit
+     */
+    public static RoutePolicies build(RouteConfig config, Clock clock, RoutePolicies previous, QuotaSource quota) {
         RouteRateLimiter limiter = config.rateLimit()
                 .map(rl -> previous != null && previous.rateLimiter() != null
                         && previous.rateLimiter().config().equals(rl)
                         ? previous.rateLimiter()
-                        : new RouteRateLimiter(config.name(), rl, clock))
+                        : new RouteRateLimiter(config.name(), rl, clock, quota))
                 .orElse(null);
         RetryBudget budget;
         if (previous != null) {

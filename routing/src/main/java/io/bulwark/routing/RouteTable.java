@@ -47,12 +47,18 @@ public final class RouteTable {
      */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Cluster> clusters, Clock clock,
                                      RouteTable previous) {
+        return compile(routes, clusters, clock, previous, io.bulwark.routing.ratelimit.QuotaSource.NONE);
+    }
+
+    /** As {@link #compile(List, Map, Clock, RouteTable)}, with the fleet's tokens for global rate limits. */
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Cluster> clusters, Clock clock,
+                                     RouteTable previous, io.bulwark.routing.ratelimit.QuotaSource quota) {
         CompiledRoute[] compiled = new CompiledRoute[routes.size()];
         for (int i = 0; i < compiled.length; i++) {
             RouteConfig config = routes.get(i);
             Route before = previous == null ? null : previous.route(config.name());
             compiled[i] = new CompiledRoute(config, clusters,
-                    RoutePolicies.build(config, clock, before == null ? null : before.policies()));
+                    RoutePolicies.build(config, clock, before == null ? null : before.policies(), quota));
         }
         return new RouteTable(compiled);
     }

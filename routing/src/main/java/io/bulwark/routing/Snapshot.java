@@ -37,6 +37,13 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
      */
     public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
                                  DelayScheduler timers, Snapshot previous) {
+        return build(config, clock, resolver, events, timers, previous, io.bulwark.routing.ratelimit.QuotaSource.NONE);
+    }
+
+    /** As above, with the fleet's tokens for the routes' {@code scope = global} rate limits. */
+    public static Snapshot build(BulwarkConfig config, Clock clock, Cluster.Resolver resolver, EventSink events,
+                                 DelayScheduler timers, Snapshot previous,
+                                 io.bulwark.routing.ratelimit.QuotaSource quota) {
         Map<String, Cluster> clusters = new LinkedHashMap<>();
         for (ClusterConfig clusterConfig : config.clusters().values()) {
             Cluster old = previous == null ? null : previous.clusters().get(clusterConfig.name());
@@ -53,7 +60,7 @@ public record Snapshot(BulwarkConfig config, Map<String, Cluster> clusters, Rout
             clusters.put(clusterConfig.name(), cluster);
         }
         return new Snapshot(config, clusters, RouteTable.compile(config.routes(), clusters, clock,
-                previous == null ? null : previous.routes()));
+                previous == null ? null : previous.routes(), quota));
     }
 
     private static void carryOver(Cluster from, Cluster to) {

@@ -51,16 +51,33 @@ public final class RouteRateLimiter {
     private final String policyHeader;
     private final String quotedName;
     private final LongAdder refused = new LongAdder();
+    /** The fleet's buckets for {@code scope = global}; null for a local limit. */
+    private final GlobalRateLimiter global;
 
     public RouteRateLimiter(String route, RateLimitConfig config, Clock clock) {
-        this(route, config, clock, DEFAULT_MAX_KEYS);
+        this(route, config, clock, DEFAULT_MAX_KEYS, QuotaSource.NONE);
+    }
+
+    /** @param quota where a {@code scope = global} limit gets its tokens (ignored for a local one) */
+    public RouteRateLimiter(String route, RateLimitConfig config, Clock clock, QuotaSource quota) {
+        this(route, config, clock, DEFAULT_MAX_KEYS, quota);
     }
 
     /** @param maxKeys how many per-key buckets to keep at most (ignored for {@code key = route}) */
     public RouteRateLimiter(String route, RateLimitConfig config, Clock clock, long maxKeys) {
+        this(route, config, clock, maxKeys, QuotaSource.NONE);
+    }
+
+    /**
+     * @param maxKeys how many per-key buckets to keep at most (ignored for {@code key = route})
+     * @param quota where a {@code scope = global} limit gets its tokens (ignored for a local one)
+     */
+    public RouteRateLimiter(String route, RateLimitConfig config, Clock clock, long maxKeys, QuotaSource quota) {
         this.route = route;
         this.config = config;
         this.clock = clock;
+        this.global = config.scope() == RateLimitConfig.Scope.GLOBAL
+                ? new GlobalRateLimiter(route, config, clock, quota, maxKeys) : null;
         if (config.key().kind() == RateLimitConfig.Key.Kind.ROUTE) {
             this.routeBucket = new TokenBucket(config.requestsPerSecond(), config.burst(), clock);
             this.buckets = null;
@@ -118,6 +135,13 @@ public final class RouteRateLimiter {
      * {@code Retry-After: }{@link RateLimitDecision#retryAfterSeconds()}.
      */
     public RateLimitDecision tryAcquire(String key) {
+        if (global != null) {
+            RateLimitDecision decision = global.tryAcquire(storedKey(nullToEmpty(key)));
+            if (!decision.allowed()) {
+                refused.increment();
+            }
+            return decision;
+        }
         TokenBucket bucket = routeBucket != null ? routeBucket : bucketFor(key);
         RateLimitDecision decision = bucket.tryAcquire();
         if (!decision.allowed()) {
@@ -159,6 +183,9 @@ public final class RouteRateLimiter {
 
     /** Per-key buckets held now (approximate, as Caffeine counts); 1 for {@code key = route}. */
     public long trackedKeys() {
+        if (global != null) {
+            return global.trackedKeys();
+        }
         return buckets == null ? 1 : buckets.estimatedSize();
     }
 
