@@ -82,8 +82,15 @@ public final class TlsContexts implements AutoCloseable {
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
     /** A client context per engine, CA and client certificate (with the files' times: a renewed file makes a new one). */
+    /** What an upstream connection offers in ALPN when its cluster has {@code protocol = http2}: h2 only. */
+    private static final ApplicationProtocolConfig ALPN_UPSTREAM_H2 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, // checked after the handshake
+            ApplicationProtocolNames.HTTP_2);
+
     private record ClientKey(TlsEngine engine, Optional<Path> ca, Optional<Path> cert, Optional<Path> key,
-                             long certModified, long keyModified) {
+                             long certModified, long keyModified, boolean h2) {
     }
 
     /**
@@ -315,7 +322,7 @@ public final class TlsContexts implements AutoCloseable {
         var options = cluster.tlsOptions();
         ClientKey clientKey = new ClientKey(engine, options.caFile(), options.certFile(), options.keyFile(),
                 options.certFile().map(TlsContexts::modified).orElse(0L),
-                options.keyFile().map(TlsContexts::modified).orElse(0L));
+                options.keyFile().map(TlsContexts::modified).orElse(0L), cluster.protocol().http2());
         SslContext existing = clients.get(clientKey);
         if (existing != null) {
             return existing;
@@ -324,7 +331,8 @@ public final class TlsContexts implements AutoCloseable {
         // made keep their engines).
         clients.keySet().removeIf(k -> {
             boolean replaced = k.engine() == clientKey.engine() && k.ca().equals(clientKey.ca())
-                    && k.cert().equals(clientKey.cert()) && k.key().equals(clientKey.key()) && !k.equals(clientKey);
+                    && k.cert().equals(clientKey.cert()) && k.key().equals(clientKey.key()) && k.h2() == clientKey.h2()
+                    && !k.equals(clientKey);
             if (replaced) {
                 ReferenceCountUtil.release(clients.get(k));
             }
@@ -334,6 +342,9 @@ public final class TlsContexts implements AutoCloseable {
             SslContextBuilder builder = SslContextBuilder.forClient()
                     .sslProvider(key.engine().sslProvider())
                     .protocols(PROTOCOLS);
+            if (key.h2()) {
+                builder.applicationProtocolConfig(ALPN_UPSTREAM_H2);
+            }
             String path = "bulwark.clusters." + cluster.name();
             try {
                 if (key.ca().isPresent()) {
