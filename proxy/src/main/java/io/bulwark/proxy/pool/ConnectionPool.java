@@ -173,7 +173,7 @@ public final class ConnectionPool {
                     if (tls) {
                         p.addLast("tls", pools.tls().clientHandler(p.channel().alloc(), upstream, cluster));
                     }
-                }));
+                }, tls));
         connection.attach(future.channel());
         future.channel().closeFuture().addListener(f -> {
             connectionClosed(connection);

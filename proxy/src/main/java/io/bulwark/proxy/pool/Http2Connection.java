@@ -65,34 +65,43 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         this.maxStreams = maxStreams;
     }
 
-    /** The handlers of a new connection's pipeline, after the TLS handler if there is one. */
-    ChannelInitializer<Channel> initializer(java.util.function.Consumer<ChannelPipeline> tls) {
+    /**
+     * The handlers of a new connection's pipeline. Over TLS only the TLS handler: the HTTP/2 ones
+     * follow once the handshake chose h2 by ALPN ({@link #ready()}), so an upstream that did not
+     * never gets the connection preface.
+     */
+    ChannelInitializer<Channel> initializer(java.util.function.Consumer<ChannelPipeline> tls, boolean deferCodec) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ChannelPipeline p = ch.pipeline();
-                tls.accept(p);
-                Http2Settings settings = new Http2Settings()
-                        .pushEnabled(false)
-                        .initialWindowSize(STREAM_WINDOW)
-                        .maxHeaderListSize(MAX_HEADER_LIST_SIZE);
-                codec = Http2FrameCodecBuilder.forClient()
-                        .initialSettings(settings)
-                        .validateHeaders(true)
-                        // a stream over the upstream's limit (its SETTINGS can shrink it at any time) waits
-                        // for a free slot instead of failing
-                        .encoderEnforceMaxConcurrentStreams(true)
-                        .build();
-                p.addLast("h2-codec", codec);
-                p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel pushed) {
-                        pushed.close(); // server push is off; anything else the upstream opens is refused
-                    }
-                }));
-                p.addLast("h2-connection", Http2Connection.this);
+                tls.accept(ch.pipeline());
+                if (!deferCodec) {
+                    addCodec(ch.pipeline());
+                }
             }
         };
+    }
+
+    private void addCodec(ChannelPipeline p) {
+        Http2Settings settings = new Http2Settings()
+                .pushEnabled(false)
+                .initialWindowSize(STREAM_WINDOW)
+                .maxHeaderListSize(MAX_HEADER_LIST_SIZE);
+        codec = Http2FrameCodecBuilder.forClient()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                // a stream over the upstream's limit (its SETTINGS can shrink it at any time) waits
+                // for a free slot instead of failing
+                .encoderEnforceMaxConcurrentStreams(true)
+                .build();
+        p.addLast("h2-codec", codec);
+        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel pushed) {
+                pushed.close(); // server push is off; anything else the upstream opens is refused
+            }
+        }));
+        p.addLast("h2-connection", this);
     }
 
     /** The connection's channel, as soon as the connect attempt has one (before it is registered). */
@@ -151,6 +160,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /** The connection is usable (TLS and ALPN done): the waiting leases get their streams. */
     void ready() {
+        if (codec == null) {
+            addCodec(channel.pipeline()); // sends the connection preface
+        }
         ready = true;
         ConnectionPool.AcquireCallback next;
         while ((next = pending.poll()) != null) {
