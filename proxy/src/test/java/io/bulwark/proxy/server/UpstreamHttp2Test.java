@@ -247,6 +247,21 @@ class UpstreamHttp2Test {
     }
 
     @Test
+    void h2loadThroughBulwarkToAnHttp2Upstream() throws Exception {
+        org.assertj.core.api.Assumptions.assumeThat(Http2DownstreamTest.onPath("h2load")).as("h2load installed").isTrue();
+        H2Upstream upstream = upstream("a");
+        ProxyHarness proxy = proxy("", "", upstream);
+        Process p = new ProcessBuilder("h2load", "-n", "2000", "-c", "4", "-m", "20",
+                "http://127.0.0.1:" + proxy.port() + "/load").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("2000 succeeded").contains("2000 2xx");
+        assertThat(upstream.answered()).isEqualTo(2000);
+        // 80 streams at once over at most one connection per proxy event loop
+        assertThat(upstream.connectionsAccepted()).isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
     void theAdminApiShowsTheProtocols() throws Exception {
         ProxyHarness proxy = proxy("", "", upstream("a"));
         JsonNode cluster = JSON.readTree(proxy.admin("/api/v1/clusters/app").body());
