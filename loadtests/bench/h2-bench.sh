@@ -44,7 +44,7 @@ worker_processes 1; daemon off; pid $WORK/upstream.pid; error_log $WORK/upstream
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$UP; location / { return 200 "hello from nginx\n"; } }
-  server { listen 127.0.0.1:$UP2 http2; http2_max_requests 1000000; http2_max_concurrent_streams 128;
+  server { listen 127.0.0.1:$UP2 http2; http2_max_concurrent_streams 128;
     location / { return 200 "hello from nginx\n"; } } }
 CONF
 cat > "$WORK/nginx-h2.conf" <<CONF
@@ -127,7 +127,7 @@ for name in nginx haproxy bulwark; do
   report "$name" "$(run "$name" "$port" "$DURATION")"
 done
 if [ "$H2UP" = 1 ]; then
-  run bulwark $BW 5 h2up >/dev/null
+  run bulwark $BW "$WARMUP" h2up >/dev/null
   run haproxy $HA2 3 >/dev/null
   echo "h2c to the proxy and h2c to the upstream (bulwark-h1up: the same Bulwark to its HTTP/1.1 upstream):"
   report haproxy "$(run haproxy $HA2 "$DURATION")"
