@@ -247,6 +247,26 @@ class UpstreamHttp2Test {
     }
 
     @Test
+    void aGrpcCallThatReachedTheUpstreamIsNeverRetried() throws Exception {
+        H2Upstream upstream = upstream("a");
+        upstream.mode(H2Upstream.Mode.HOLD);
+        // even where the route would resend a POST that reached its upstream
+        ProxyHarness proxy = proxy("outlier-detection { consecutive-gateway-failure = 100 }",
+                "retry { max-retries = 2, retry-non-idempotent = true, retry-on = [ connect-failure, reset ] }",
+                upstream);
+        try (H2Client client = H2Client.h2c(proxy.port())) {
+            CompletableFuture<H2Client.Response> call = client.send("POST", "/pkg.Service/Stream",
+                    Map.of("content-type", "application/grpc", "te", "trailers"), new byte[] {0, 0, 0, 0, 1, 7});
+            await().atMost(Duration.ofSeconds(20)).until(() -> upstream.held() == 1);
+            upstream.killConnections();
+            H2Client.Response r = call.get(20, TimeUnit.SECONDS);
+            assertThat(r.header("x-bulwark-error")).isEqualTo("upstream_reset");
+        }
+        Thread.sleep(500); // a retry would have reached the upstream by now
+        assertThat(upstream.received()).hasSize(1);
+    }
+
+    @Test
     void h2loadThroughBulwarkToAnHttp2Upstream() throws Exception {
         org.assertj.core.api.Assumptions.assumeThat(Http2DownstreamTest.onPath("h2load")).as("h2load installed").isTrue();
         H2Upstream upstream = upstream("a");
