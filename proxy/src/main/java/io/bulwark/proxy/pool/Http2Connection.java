@@ -6,6 +6,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -42,6 +44,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     private static final int MAX_HEADER_LIST_SIZE = 64 * 1024;
     /** Per-stream receive window: an upstream streams this much of a response before the client must read. */
     static final int STREAM_WINDOW = 256 * 1024;
+    /** The connection's receive window: four streams' worth. */
+    static final int CONNECTION_WINDOW = 4 * STREAM_WINDOW;
+    private static final String HANDLER_NAME = "h2-connection";
 
     private final ConnectionPool pool;
     private final Upstream upstream;
@@ -66,15 +71,16 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The handlers of a new connection's pipeline. Over TLS only the TLS handler: the HTTP/2 ones
-     * follow once the handshake chose h2 by ALPN ({@link #ready()}), so an upstream that did not
-     * never gets the connection preface.
+     * The handlers of a new connection's pipeline. Over TLS the TLS handler and this one only: the
+     * HTTP/2 handlers go between them once the handshake chose h2 by ALPN ({@link #ready()}), so an
+     * upstream that did not never gets the connection preface.
      */
     ChannelInitializer<Channel> initializer(java.util.function.Consumer<ChannelPipeline> tls, boolean deferCodec) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 tls.accept(ch.pipeline());
+                ch.pipeline().addLast(HANDLER_NAME, Http2Connection.this);
                 if (!deferCodec) {
                     addCodec(ch.pipeline());
                 }
@@ -94,14 +100,23 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 // for a free slot instead of failing
                 .encoderEnforceMaxConcurrentStreams(true)
                 .build();
-        p.addLast("h2-codec", codec);
-        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+        p.addBefore(HANDLER_NAME, "h2-codec", codec);
+        p.addBefore(HANDLER_NAME, "h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel pushed) {
                 pushed.close(); // server push is off; anything else the upstream opens is refused
             }
         }));
-        p.addLast("h2-connection", this);
+    }
+
+    /**
+     * The connection's receive window, shared by its streams, is a few streams' windows (Netty starts
+     * it at 64KiB): responses on many streams are not throttled by the connection, and what a
+     * connection whose clients read slowly can make Bulwark hold stays bounded.
+     */
+    private void widenConnectionWindow() {
+        int delta = CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+        channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
     }
 
     /** The connection's channel, as soon as the connect attempt has one (before it is registered). */
@@ -134,10 +149,6 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         return streams;
     }
 
-    boolean draining() {
-        return draining;
-    }
-
     /** Leases a stream to {@code callback}: at once when the connection is ready, else when it is. */
     void lease(ConnectionPool.AcquireCallback callback) {
         streams++;
@@ -149,20 +160,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Takes back a lease still waiting for the connection (its request gave up). */
-    boolean cancelPending(ConnectionPool.AcquireCallback callback) {
-        if (pending.remove(callback)) {
-            streamEnded();
-            return true;
-        }
-        return false;
-    }
-
     /** The connection is usable (TLS and ALPN done): the waiting leases get their streams. */
     void ready() {
         if (codec == null) {
             addCodec(channel.pipeline()); // sends the connection preface
         }
+        widenConnectionWindow();
         ready = true;
         ConnectionPool.AcquireCallback next;
         while ((next = pending.poll()) != null) {
