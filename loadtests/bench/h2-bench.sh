@@ -4,6 +4,10 @@
 # upstream (an NGINX returning a short body) that shares the other core (LOAD_CPU) with h2load.
 # Not a test: a shared machine makes absolute numbers noise; read the ratios.
 #
+# A second part puts HTTP/2 on the upstream side too (h2c to an NGINX speaking h2c with prior
+# knowledge): Bulwark with protocol = http2 next to HAProxy with "proto h2" (NGINX cannot proxy
+# to an HTTP/2 upstream), and Bulwark's HTTP/1.1 upstream run again for the difference.
+#
 #   loadtests/bench/h2-bench.sh [seconds-per-run]
 #
 # Per proxy, after a warm-up (WARMUP seconds, default 20, for the JVM's JIT):
@@ -33,13 +37,15 @@ for tool in nginx haproxy h2load taskset curl; do
   command -v $tool >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 
-UP=18810; NG=18811; HA=18812; BW=18813; BWA=18814
+UP=18810; NG=18811; HA=18812; BW=18813; BWA=18814; UP2=18815; HA2=18816
 
 cat > "$WORK/upstream.conf" <<CONF
 worker_processes 1; daemon off; pid $WORK/upstream.pid; error_log $WORK/upstream-error.log;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP; location / { return 200 "hello from nginx\n"; } } }
+  server { listen 127.0.0.1:$UP; location / { return 200 "hello from nginx\n"; } }
+  server { listen 127.0.0.1:$UP2 http2; http2_max_concurrent_streams 128;
+    location / { return 200 "hello from nginx\n"; } } }
 CONF
 cat > "$WORK/nginx-h2.conf" <<CONF
 worker_processes 1; daemon off; pid $WORK/nginx-h2.pid; error_log $WORK/nginx-h2-error.log;
@@ -63,18 +69,32 @@ frontend h2
   default_backend app
 backend app
   server up 127.0.0.1:$UP
+frontend h2up
+  bind 127.0.0.1:$HA2 proto h2
+  default_backend app2
+backend app2
+  server up2 127.0.0.1:$UP2 proto h2
 CONF
 cat > "$WORK/bulwark.conf" <<CONF
 bulwark {
   listener { host = "127.0.0.1", port = $BW }
   admin { port = $BWA }
   access-log { enabled = false }
-  clusters { app { endpoints = [ "127.0.0.1:$UP" ] } }
-  routes = [ { match { path-prefix = "/" }, cluster = app } ]
+  clusters {
+    app { endpoints = [ "127.0.0.1:$UP" ] }
+    app2 { endpoints = [ "127.0.0.1:$UP2" ], protocol = http2 }
+  }
+  routes = [
+    { match { path-prefix = "/h2up" }, cluster = app2 }
+    { match { path-prefix = "/" }, cluster = app }
+  ]
 }
 CONF
 # access-log is a later addition to the config: drop the line if this build does not know it
 java -jar "$JAR" validate --config "$WORK/bulwark.conf" >/dev/null 2>&1 || sed -i '/access-log/d' "$WORK/bulwark.conf"
+# protocol = http2 (upstream HTTP/2) is later still: without it, the second part is skipped
+H2UP=1
+java -jar "$JAR" validate --config "$WORK/bulwark.conf" >/dev/null 2>&1 || { H2UP=0; sed -i '/app2/d' "$WORK/bulwark.conf"; }
 
 taskset -c "$LOAD_CPU" nginx -e "$WORK/upstream-error.log" -p "$WORK" -c "$WORK/upstream.conf" & PIDS+=($!)
 taskset -c "$PROXY_CPU" nginx -e "$WORK/nginx-h2-error.log" -p "$WORK" -c "$WORK/nginx-h2.conf" & PIDS+=($!)
@@ -85,8 +105,8 @@ for port in $NG $HA $BW; do
   for _ in $(seq 150); do curl -sf --http2-prior-knowledge "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.2; done
 done
 
-run() { # name port seconds
-  taskset -c "$LOAD_CPU" h2load -c 16 -m 10 -D "$3" "http://127.0.0.1:$2/" 2>&1
+run() { # name port seconds [path]
+  taskset -c "$LOAD_CPU" h2load -c 16 -m 10 -D "$3" "http://127.0.0.1:$2/${4:-}" 2>&1
 }
 report() { # name output
   local rps mean max failed
@@ -106,3 +126,11 @@ for name in nginx haproxy bulwark; do
   case $name in nginx) port=$NG;; haproxy) port=$HA;; bulwark) port=$BW;; esac
   report "$name" "$(run "$name" "$port" "$DURATION")"
 done
+if [ "$H2UP" = 1 ]; then
+  run bulwark $BW "$WARMUP" h2up >/dev/null
+  run haproxy $HA2 3 >/dev/null
+  echo "h2c to the proxy and h2c to the upstream (bulwark-h1up: the same Bulwark to its HTTP/1.1 upstream):"
+  report haproxy "$(run haproxy $HA2 "$DURATION")"
+  report bulwark "$(run bulwark $BW "$DURATION" h2up)"
+  report bulwark-h1up "$(run bulwark $BW "$DURATION")"
+fi

@@ -405,6 +405,24 @@ public final class AdminApi implements AdminServer.ApiHandler {
         return ok(root);
     }
 
+    /**
+     * What each side speaks: the listener's protocols (ALPN names; {@code h2c} for HTTP/2 with prior
+     * knowledge on a plaintext listener) and, per cluster, {@code http1}, {@code h2c} or {@code h2}.
+     */
+    static ObjectNode protocols(io.bulwark.config.BulwarkConfig config) {
+        ObjectNode n = StateJson.MAPPER.createObjectNode();
+        var listener = config.listener();
+        ArrayNode l = n.putArray("listener");
+        if (listener.http2().enabled()) {
+            l.add(listener.tls().isPresent() ? "h2" : "h2c");
+        }
+        l.add("http/1.1");
+        ObjectNode clusters = n.putObject("clusters");
+        config.clusters().forEach((name, c) -> clusters.put(name,
+                !c.protocol().http2() ? "http1" : c.tls() ? "h2" : "h2c"));
+        return n;
+    }
+
     /** The effective config ({@code bulwark}, token redacted) and how it can be reloaded ({@code reload_paths}). */
     private AdminResponse config() {
         ObjectNode root;
@@ -419,6 +437,7 @@ public final class AdminApi implements AdminServer.ApiHandler {
         if (versions != null) {
             root.set("config_version", VersionJson.running(versions));
         }
+        root.set("protocols", protocols(proxy.config()));
         ProxyControl.TlsEngineInfo tls = proxy.tlsEngine();
         if (tls != null) {
             ObjectNode engine = root.putObject("tls_engine");

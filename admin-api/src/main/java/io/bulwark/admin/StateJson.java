@@ -70,6 +70,7 @@ final class StateJson {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("name", c.name());
         n.put("load_balancer", c.config().loadBalancer().configName());
+        n.put("protocol", c.config().protocol().version().configName());
         n.put("panic", c.hostSet().panic());
         if (breaker != null) {
             ObjectNode cb = n.putObject("circuit_breaker");

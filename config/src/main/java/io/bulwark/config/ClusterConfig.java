@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param panicThreshold percent (0..100) of usable upstreams below which traffic goes to all non-drained ones
  * @param slowStart ramp-up time of a returning upstream's share of traffic; zero = none
  * @param tlsOptions trust and SNI for {@code tls = true}
+ * @param protocol HTTP/1.1 or HTTP/2 to the upstreams ({@code protocol}, {@code http2})
  */
 public record ClusterConfig(
         String name,
@@ -30,10 +31,21 @@ public record ClusterConfig(
         double panicThreshold,
         Duration slowStart,
         CircuitBreakerConfig circuitBreaker,
-        UpstreamTls tlsOptions) {
+        UpstreamTls tlsOptions,
+        UpstreamProtocol protocol) {
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
+    }
+
+    /** A cluster speaking HTTP/1.1 to its upstreams. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, Duration dnsRefresh, boolean tls,
+                         LoadBalancerKind loadBalancer, Optional<HashKey> hashKey, Duration connectTimeout,
+                         PoolConfig pool, LimitsConfig limits, Optional<HealthCheckConfig> healthCheck,
+                         OutlierDetectionConfig outlierDetection, double panicThreshold, Duration slowStart,
+                         CircuitBreakerConfig circuitBreaker, UpstreamTls tlsOptions) {
+        this(name, endpoints, dnsRefresh, tls, loadBalancer, hashKey, connectTimeout, pool, limits, healthCheck,
+                outlierDetection, panicThreshold, slowStart, circuitBreaker, tlsOptions, UpstreamProtocol.DEFAULT);
     }
 
     /** A cluster with the default TLS options (system trust store, SNI from the endpoint's host). */

@@ -23,7 +23,10 @@ final class ClusterConfigParser {
 
     static final List<String> CLUSTER_KEYS = List.of(
             "endpoints", "dns-refresh", "tls", "tls-ca-file", "tls-server-name", "tls-provider", "tls-cert-file", "tls-key-file", "load-balancer", "hash-key", "connect-timeout", "pool", "limits",
-            "health-check", "outlier-detection", "panic-threshold", "slow-start", "circuit-breaker");
+            "health-check", "outlier-detection", "panic-threshold", "slow-start", "circuit-breaker",
+            "protocol", "http2");
+    private static final List<String> HTTP2_KEYS = List.of("max-concurrent-streams");
+    private static final Map<String, UpstreamProtocol.Version> PROTOCOLS = new LinkedHashMap<>();
     private static final List<String> ENDPOINT_KEYS = List.of("address", "weight");
     private static final List<String> POOL_KEYS = List.of("max-connections-per-upstream", "idle-timeout");
     private static final List<String> LIMITS_KEYS = List.of(
@@ -36,6 +39,9 @@ final class ClusterConfigParser {
     private static final Map<String, LoadBalancerKind> BALANCERS = new LinkedHashMap<>();
 
     static {
+        for (UpstreamProtocol.Version v : UpstreamProtocol.Version.values()) {
+            PROTOCOLS.put(v.configName(), v);
+        }
         for (LoadBalancerKind kind : LoadBalancerKind.values()) {
             BALANCERS.put(kind.configName(), kind);
         }
@@ -104,8 +110,18 @@ final class ClusterConfigParser {
             String missing = c.has("tls-cert-file") ? "tls-key-file" : "tls-cert-file";
             c.problem(missing, "missing (expected: tls-cert-file and tls-key-file together, for a client certificate)");
         }
+        UpstreamProtocol protocol = protocol(c);
         return new ClusterConfig(name, endpoints, dnsRefresh, tls, balancer, hashKey, connectTimeout, pool, limits,
-                healthCheck, outlier, panicThreshold, slowStart, breaker, tlsOptions);
+                healthCheck, outlier, panicThreshold, slowStart, breaker, tlsOptions, protocol);
+    }
+
+    /** {@code protocol} and its {@code http2} block (read whatever the protocol, so a typo in it is found either way). */
+    private static UpstreamProtocol protocol(ConfigReader c) {
+        UpstreamProtocol.Version version = c.choice("protocol", PROTOCOLS, UpstreamProtocol.Version.HTTP1);
+        ConfigReader h2 = c.object("http2");
+        h2.rejectUnknownKeys(HTTP2_KEYS);
+        int streams = h2.integer("max-concurrent-streams", 1, Integer.MAX_VALUE);
+        return new UpstreamProtocol(version, streams);
     }
 
     private static List<EndpointConfig> endpoints(ConfigReader c, ReferenceDefaults defaults) {

@@ -116,6 +116,8 @@ final class ConfigJson {
         m.put("tls-provider", c.tlsOptions().provider().configName());
         m.put("tls-cert-file", c.tlsOptions().certFile().map(Object::toString).orElse(null));
         m.put("tls-key-file", c.tlsOptions().keyFile().map(Object::toString).orElse(null));
+        m.put("protocol", c.protocol().version().configName());
+        m.put("http2", ordered("max-concurrent-streams", c.protocol().maxConcurrentStreams()));
         m.put("load-balancer", c.loadBalancer().configName());
         m.put("hash-key", c.hashKey().map(HashKey::toString).orElse(null));
         m.put("connect-timeout", duration(c.connectTimeout()));

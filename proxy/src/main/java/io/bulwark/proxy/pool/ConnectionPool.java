@@ -11,7 +11,10 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslHandler;
 
+import io.netty.handler.ssl.ApplicationProtocolNames;
+
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +45,8 @@ public final class ConnectionPool {
     private final ConnectionPools pools;
     private final Map<Upstream, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private final Map<Upstream, ArrayDeque<Waiter>> waiters = new IdentityHashMap<>();
+    /** HTTP/2 connections (clusters with {@code protocol = http2}), busy or not; their streams are leased. */
+    private final Map<Upstream, ArrayList<Http2Connection>> multiplexed = new IdentityHashMap<>();
 
     private record Waiter(ClusterConfig cluster, AcquireCallback callback) {
     }
@@ -72,6 +77,9 @@ public final class ConnectionPool {
      */
     public boolean acquire(Upstream upstream, ClusterConfig cluster, boolean fresh, AcquireCallback callback) {
         assert loop.inEventLoop();
+        if (cluster.protocol().http2()) {
+            return acquireStream(upstream, cluster, callback);
+        }
         if (fresh) {
             closeIdle(upstream); // frees their slots under the cap for the new connection
         }
@@ -89,6 +97,111 @@ public final class ConnectionPool {
         return true;
     }
 
+    /**
+     * A stream on an HTTP/2 connection to {@code upstream} with room for one more (the first such,
+     * so streams gather on few connections), or on a new connection when the cap allows, or queued.
+     */
+    private boolean acquireStream(Upstream upstream, ClusterConfig cluster, AcquireCallback callback) {
+        Http2Connection connection = withRoom(upstream);
+        if (connection == null && pools.tryReserve(upstream, cluster.pool().maxConnectionsPerUpstream())) {
+            connection = connectHttp2(upstream, cluster);
+        }
+        if (connection != null) {
+            connection.lease(callback);
+            return false;
+        }
+        waiters.computeIfAbsent(upstream, u -> new ArrayDeque<>()).add(new Waiter(cluster, callback));
+        pools.waiterAdded(upstream);
+        return true;
+    }
+
+    private Http2Connection withRoom(Upstream upstream) {
+        ArrayList<Http2Connection> list = multiplexed.get(upstream);
+        if (list != null) {
+            for (Http2Connection c : list) {
+                if (c.hasRoom()) {
+                    return c;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** HTTP/2 connections to {@code upstream} on this loop (open or being made). */
+    public int http2Connections(Upstream upstream) {
+        ArrayList<Http2Connection> list = multiplexed.get(upstream);
+        return list == null ? 0 : list.size();
+    }
+
+    /** Streams in use on the HTTP/2 connections to {@code upstream} on this loop. */
+    public int http2Streams(Upstream upstream) {
+        ArrayList<Http2Connection> list = multiplexed.get(upstream);
+        return list == null ? 0 : list.stream().mapToInt(Http2Connection::streams).sum();
+    }
+
+    /** A stream slot freed up on {@code connection} (or its upstream allows more): a waiter takes it. */
+    void streamFreed(Http2Connection connection) {
+        ArrayDeque<Waiter> queue = waiters.get(connection.upstream());
+        while (queue != null && !queue.isEmpty() && connection.hasRoom()) {
+            Waiter w = queue.poll();
+            pools.waiterRemoved(connection.upstream());
+            connection.lease(w.callback());
+        }
+    }
+
+    /** An HTTP/2 connection closed: it takes no more streams (its slot under the cap is freed by its close future). */
+    void connectionClosed(Http2Connection connection) {
+        ArrayList<Http2Connection> list = multiplexed.get(connection.upstream());
+        if (list != null) {
+            list.remove(connection);
+            if (list.isEmpty()) {
+                multiplexed.remove(connection.upstream());
+            }
+        }
+    }
+
+    long idleTimeoutNanos(Upstream upstream) {
+        return pools.idleTimeout(upstream).toNanos();
+    }
+
+    private Http2Connection connectHttp2(Upstream upstream, ClusterConfig cluster) {
+        Http2Connection connection = new Http2Connection(this, upstream, cluster.protocol().maxConcurrentStreams());
+        multiplexed.computeIfAbsent(upstream, u -> new ArrayList<>(2)).add(connection);
+        boolean tls = cluster.tls();
+        ChannelFuture future = pools.connector().connect(loop, upstream.socketAddress(), cluster.connectTimeout(),
+                connection.initializer(p -> {
+                    if (tls) {
+                        // ALPN offers h2 alone: an upstream that does not speak it fails the connect.
+                        p.addLast("tls", pools.tls().clientHandler(p.channel().alloc(), upstream, cluster, true));
+                    }
+                }, tls));
+        connection.attach(future.channel());
+        future.channel().closeFuture().addListener(f -> {
+            connectionClosed(connection);
+            onClosed(upstream);
+        });
+        future.addListener(f -> {
+            if (!f.isSuccess()) {
+                connection.connectFailed(f.cause());
+            } else if (tls) {
+                SslHandler ssl = future.channel().pipeline().get(SslHandler.class);
+                ssl.handshakeFuture().addListener(h -> {
+                    if (!h.isSuccess()) {
+                        connection.connectFailed(h.cause());
+                    } else if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
+                        connection.connectFailed(new javax.net.ssl.SSLHandshakeException("the upstream did not"
+                                + " choose h2 by ALPN (it answered " + ssl.applicationProtocol() + ")"));
+                    } else {
+                        connection.ready();
+                    }
+                });
+            } else {
+                connection.ready();
+            }
+        });
+        return connection;
+    }
+
     /** Number of idle pooled connections to {@code upstream} on this loop. */
     public int idleCount(Upstream upstream) {
         ArrayDeque<UpstreamConnection> q = idle.get(upstream);
@@ -101,15 +214,28 @@ public final class ConnectionPool {
         if (q != null) {
             q.forEach(c -> c.channel().close());
         }
+        retireIdleHttp2(multiplexed.get(upstream));
+    }
+
+    /** HTTP/2 connections without streams close; busy ones stay, taking streams as before. */
+    private static void retireIdleHttp2(ArrayList<Http2Connection> list) {
+        if (list != null) {
+            for (Http2Connection c : new ArrayList<>(list)) {
+                if (c.streams() == 0 && c.channel() != null && c.channel().isActive()) {
+                    c.retire();
+                }
+            }
+        }
     }
 
     /** Closes every idle connection on this loop (shutdown). */
     public void closeAllIdle() {
         // Detach first: closing runs onClosed, which edits the idle queues.
-        java.util.List<UpstreamConnection> all = new java.util.ArrayList<>();
+        java.util.List<UpstreamConnection> all = new ArrayList<>();
         idle.values().forEach(all::addAll);
         idle.clear();
         all.forEach(c -> c.channel().close());
+        new ArrayList<>(multiplexed.values()).forEach(ConnectionPool::retireIdleHttp2);
     }
 
     private UpstreamConnection pollIdle(Upstream upstream) {
@@ -209,6 +335,19 @@ public final class ConnectionPool {
         ArrayDeque<Waiter> queue = waiters.get(upstream);
         while (queue != null && !queue.isEmpty()) {
             Waiter w = queue.peek();
+            if (w.cluster().protocol().http2()) {
+                Http2Connection c = withRoom(upstream);
+                if (c == null && pools.tryReserve(upstream, w.cluster().pool().maxConnectionsPerUpstream())) {
+                    c = connectHttp2(upstream, w.cluster());
+                }
+                if (c == null) {
+                    return;
+                }
+                queue.poll();
+                pools.waiterRemoved(upstream);
+                c.lease(w.callback());
+                continue;
+            }
             if (!pools.tryReserve(upstream, w.cluster().pool().maxConnectionsPerUpstream())) {
                 return;
             }

@@ -301,13 +301,23 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
         connection = null;
         if (reported) {
             grpcAwaitingTrailers = null;
-            // After the response head: the host failed this response, so its detectors hear of the reset too.
-            upstream.onLocalFailure(FailureKind.RESET, elapsedNanos());
+            // After the response head: the host failed this response, so its detectors hear of the reset too
+            // (once for all the streams of an HTTP/2 connection that failed).
+            if (countsForUpstream(cause)) {
+                upstream.onLocalFailure(FailureKind.RESET, elapsedNanos());
+            }
             owner.onResponseBroken(this);
             return;
         }
-        fail(cause instanceof UpstreamConnection.UpstreamProtocolException ? FailureKind.PROTOCOL_ERROR
-                : FailureKind.RESET, cause);
+        FailureKind kind;
+        if (cause instanceof UpstreamConnection.RefusedStreamException) {
+            kind = FailureKind.CONNECT_FAILURE; // never processed: safe to send again, whatever the method
+        } else if (cause instanceof UpstreamConnection.UpstreamProtocolException) {
+            kind = FailureKind.PROTOCOL_ERROR;
+        } else {
+            kind = FailureKind.RESET;
+        }
+        fail(kind, cause);
     }
 
     // ------------------------------------------------------------------ back-pressure on the response
@@ -354,8 +364,20 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
             owner.onKeepAliveRace(this);
             return;
         }
-        report(outcome);
+        report(outcome, countsForUpstream(cause));
         owner.onTryFailed(this, outcome, cause);
+    }
+
+    /**
+     * Whether a failure is the upstream's, for its outlier detection: not a stream it refused before
+     * processing (GOAWAY, REFUSED_STREAM: it said so in time), and an HTTP/2 connection's failure only
+     * for the first of its streams to report it.
+     */
+    private static boolean countsForUpstream(Throwable cause) {
+        if (cause instanceof UpstreamConnection.RefusedStreamException) {
+            return false;
+        }
+        return !(cause instanceof UpstreamConnection.ConnectionFailure shared) || shared.claimReport();
     }
 
     /**
@@ -394,11 +416,18 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
 
     /** Reports the try's outcome once: to the upstream (its detectors) and to the metrics. */
     private void report(TryOutcome outcome) {
+        report(outcome, true);
+    }
+
+    /** @param toUpstream false: the metrics only (the upstream's detectors heard of it already, or must not) */
+    private void report(TryOutcome outcome, boolean toUpstream) {
         if (reported) {
             return;
         }
         reported = true;
-        upstream.report(outcome);
+        if (toUpstream) {
+            upstream.report(outcome);
+        }
         proxy.metrics().upstreamTry(clusterName, upstream.address(), outcome.tag(), outcome.latencyNanos());
     }
 

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.ListenerConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -26,6 +27,8 @@ final class Http2Downstream implements Downstream {
 
     private final Http2StreamHandler stream;
     private final Channel channel;
+    /** The response ended with its head (an upstream's HEADERS frame that ended its stream): no DATA follows. */
+    private boolean endedWithHead;
 
     Http2Downstream(Http2StreamHandler stream, Channel channel) {
         this.stream = stream;
@@ -91,12 +94,24 @@ final class Http2Downstream implements Downstream {
         if (extraHeaders != null) {
             extraHeaders.accept(h);
         }
-        channel.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(head, false), false));
+        // A head that is the whole response (from an HTTP/2 upstream, whose HEADERS ended its stream) ends this
+        // stream too: a gRPC trailers-only response must not be followed by an empty DATA frame.
+        endedWithHead = head instanceof FullHttpResponse full && !full.content().isReadable()
+                && full.trailingHeaders().isEmpty();
+        ChannelFuture written = channel.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(head, false),
+                endedWithHead));
+        if (endedWithHead) {
+            stream.endedBy(written);
+        }
         return true;
     }
 
     @Override
     public void writeBody(HttpContent part) {
+        if (endedWithHead) {
+            part.release(); // the empty end of a response that ended with its head
+            return;
+        }
         if (!(part instanceof LastHttpContent last)) {
             channel.write(new DefaultHttp2DataFrame(part.content(), false));
             return;

@@ -3,6 +3,7 @@ package io.bulwark.proxy.server;
 import io.bulwark.config.RouteConfig;
 import io.bulwark.proxy.retry.RetryState;
 import io.bulwark.routing.Cluster;
+import io.bulwark.routing.FailureKind;
 import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Route;
 import io.bulwark.routing.TryOutcome;
@@ -67,6 +68,8 @@ final class Tries implements Attempt.Owner {
     private final NettyRequestView view;
     private final RequestBody body;
     private final boolean idempotent;
+    /** A gRPC call: once any of it may have reached the upstream, a failure is never retried. */
+    private final boolean grpc;
     private final boolean upgradeRequested;
     private final RetryState retry;
     private final UpstreamRequest upstreamRequest;
@@ -95,6 +98,8 @@ final class Tries implements Attempt.Owner {
         this.race = new TryRace(routeConfig.hedge(), route.policies().headLatency(), downstream.executor());
         String method = request.method().name();
         this.idempotent = !upgradeRequested && RetryPolicy.isIdempotent(method);
+        String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        this.grpc = contentType != null && contentType.regionMatches(true, 0, "application/grpc", 0, 16);
         this.retry = new RetryState(routeConfig.retry(), route.policies().backoff(), method,
                 request.headers().contains("idempotency-key"), route.name(), cluster.name(), proxy.metrics(),
                 admission);
@@ -229,7 +234,11 @@ final class Tries implements Attempt.Owner {
             return;
         }
         endAll();
-        long delay = owner.responseStarted() || upgradeRequested ? -1
+        // A gRPC call whose messages may have reached the upstream is not sent again, whatever the route allows
+        // for non-idempotent requests: a streaming call's messages cannot be replayed as a whole, and the
+        // server may have acted on them. A stream the upstream refused unprocessed (a connect failure) is.
+        boolean grpcSent = grpc && a.sentAnything() && outcome.failure() != FailureKind.CONNECT_FAILURE;
+        long delay = owner.responseStarted() || upgradeRequested || grpcSent ? -1
                 : retry.plan(outcome, a.sentAnything(), null, owner.remainingNanos());
         if (delay >= 0) {
             scheduleRetry(delay, a.sentAnything());

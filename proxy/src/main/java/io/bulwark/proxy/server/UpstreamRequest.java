@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -40,6 +41,8 @@ final class UpstreamRequest {
      * try can reuse the same fields with its own attempt number.
      */
     HttpRequest head(int attempt) {
+        // An HTTP/2 try's codec notes its :scheme in the fields it encodes; a later try may go over HTTP/1.1.
+        headers.remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers.setInt(Headers.X_BULWARK_ATTEMPT, attempt));
     }
 

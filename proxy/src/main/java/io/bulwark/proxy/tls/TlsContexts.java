@@ -187,8 +187,10 @@ public final class TlsContexts implements AutoCloseable {
         });
         for (ClusterConfig c : config.clusters().values()) {
             if (c.tls()) {
-                clientContext(c, false);
-                if (c.healthCheck().map(HealthCheckConfig::grpc).orElse(false)) {
+                // The cluster's own connections (ALPN h2 alone for protocol = http2), and a gRPC health
+                // check's, which speaks h2 whatever the cluster's protocol.
+                clientContext(c, c.protocol().http2());
+                if (!c.protocol().http2() && c.healthCheck().map(HealthCheckConfig::grpc).orElse(false)) {
                     clientContext(c, true);
                 }
             }

@@ -31,8 +31,16 @@ public final class RawHttp implements AutoCloseable {
         return this;
     }
 
-    /** A parsed response: status line, headers as one lower-cased block, and body. */
-    public record Response(int status, String head, String body) {
+    /**
+     * A parsed response: status line, headers as one lower-cased block, and body.
+     *
+     * @param trailers the trailer section of a chunked body ("" when none)
+     */
+    public record Response(int status, String head, String body, String trailers) {
+        public Response(int status, String head, String body) {
+            this(status, head, body, "");
+        }
+
         public String header(String name) {
             for (String line : head.split("\r\n")) {
                 int colon = line.indexOf(':');
@@ -55,6 +63,7 @@ public final class RawHttp implements AutoCloseable {
         String length = r.header("content-length");
         String te = r.header("transfer-encoding");
         byte[] body;
+        trailerLines = new StringBuilder();
         if (status == 101 || status == 204 || status == 304 || (status >= 100 && status < 200)) {
             body = new byte[0];
         } else if (length != null) {
@@ -64,8 +73,10 @@ public final class RawHttp implements AutoCloseable {
         } else {
             body = in.readAllBytes();
         }
-        return new Response(status, head, new String(body, StandardCharsets.ISO_8859_1));
+        return new Response(status, head, new String(body, StandardCharsets.ISO_8859_1), trailerLines.toString());
     }
+
+    private StringBuilder trailerLines = new StringBuilder();
 
     private String readHead() throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -88,8 +99,9 @@ public final class RawHttp implements AutoCloseable {
             String sizeLine = readLine();
             int size = Integer.parseInt(sizeLine.split(";")[0].trim(), 16);
             if (size == 0) {
-                while (!readLine().isEmpty()) {
-                    // trailers
+                String trailer;
+                while (!(trailer = readLine()).isEmpty()) {
+                    trailerLines.append(trailer).append("\r\n");
                 }
                 return body.toByteArray();
             }
