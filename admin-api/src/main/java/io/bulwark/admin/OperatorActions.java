@@ -120,16 +120,11 @@ final class OperatorActions {
     /** @param reason {@code operator}, or {@code state_file} when re-applied at start */
     void drain(Upstream u, Duration ttl, String reason, String note) {
         String from = StateJson.lower(u.admin());
+        Prior prior = prior(u, Kind.DRAIN);
         local.put(key(u, Kind.DRAIN), Boolean.TRUE);
         setAdmin(u, true);
         publish(u, "drained", from, StateJson.lower(u.admin()), reason, detail(ttl, note), StateEvent.LOCAL);
-        scheduleRevert(u, Kind.DRAIN, ttl, () -> {
-            local.remove(key(u, Kind.DRAIN));
-            String before = StateJson.lower(u.admin());
-            applyEffective(u, Kind.DRAIN);
-            publish(u, "restored", before, StateJson.lower(u.admin()), "ttl_expired", Map.of(), StateEvent.LOCAL);
-            persist(u);
-        });
+        scheduleTtl(u, Kind.DRAIN, ttl, prior);
         persist(u);
     }
 
@@ -152,6 +147,7 @@ final class OperatorActions {
 
     void override(Upstream u, Upstream.HealthOverride value, Duration ttl, String reason, String note) {
         String from = StateJson.lower(u.override());
+        Prior prior = prior(u, Kind.OVERRIDE);
         if (value == Upstream.HealthOverride.NONE) {
             local.remove(key(u, Kind.OVERRIDE));
         } else {
@@ -162,14 +158,7 @@ final class OperatorActions {
         if (value == Upstream.HealthOverride.NONE) {
             cancelRevert(u, Kind.OVERRIDE);
         } else {
-            scheduleRevert(u, Kind.OVERRIDE, ttl, () -> {
-                local.remove(key(u, Kind.OVERRIDE));
-                String before = StateJson.lower(u.override());
-                applyEffective(u, Kind.OVERRIDE);
-                publish(u, "health_override", before, StateJson.lower(u.override()), "ttl_expired", Map.of(),
-                        StateEvent.LOCAL);
-                persist(u);
-            });
+            scheduleTtl(u, Kind.OVERRIDE, ttl, prior);
         }
         persist(u);
     }
@@ -180,18 +169,12 @@ final class OperatorActions {
 
     void weight(Upstream u, int weight, Duration ttl, String reason, String note) {
         int from = u.weight();
+        Prior prior = prior(u, Kind.WEIGHT);
         local.put(key(u, Kind.WEIGHT), weight);
         applyEffective(u, Kind.WEIGHT);
         publish(u, "weight", Integer.toString(from), Integer.toString(u.weight()), reason, detail(ttl, note),
                 StateEvent.LOCAL);
-        scheduleRevert(u, Kind.WEIGHT, ttl, () -> {
-            local.remove(key(u, Kind.WEIGHT));
-            int before = u.weight();
-            applyEffective(u, Kind.WEIGHT);
-            publish(u, "weight", Integer.toString(before), Integer.toString(u.weight()), "ttl_expired", Map.of(),
-                    StateEvent.LOCAL);
-            persist(u);
-        });
+        scheduleTtl(u, Kind.WEIGHT, ttl, prior);
         persist(u);
     }
 
@@ -411,6 +394,56 @@ final class OperatorActions {
             d.put("note", note);
         }
         return d;
+    }
+
+    /**
+     * The local value of a kind before an operator call replaces it, and when that value was due to
+     * run out (epoch millis; null: never). A change with a TTL reverts to it, not to the default:
+     * {@code weight 5}, then {@code weight 3} for 10 minutes, is back to 5 afterwards.
+     */
+    private record Prior(Object value, Long until) {
+    }
+
+    private Prior prior(Upstream u, Kind kind) {
+        Key k = key(u, kind);
+        return new Prior(local.get(k), untils.get(k));
+    }
+
+    /** With a TTL: when it runs out, the value before the call comes back (with its own TTL's rest). */
+    private void scheduleTtl(Upstream u, Kind kind, Duration ttl, Prior prior) {
+        scheduleRevert(u, kind, ttl, () -> revertTo(u, kind, prior));
+    }
+
+    private void revertTo(Upstream u, Kind kind, Prior prior) {
+        Key k = key(u, kind);
+        String before = shown(u, kind);
+        long now = clock.currentTimeMillis();
+        boolean back = prior != null && prior.value() != null && (prior.until() == null || prior.until() > now);
+        if (back) {
+            local.put(k, prior.value());
+        } else {
+            local.remove(k);
+        }
+        applyEffective(u, kind);
+        Map<String, Object> detail = back ? Map.of("reverted_to", "the value before the call") : Map.of();
+        String type = switch (kind) {
+            case DRAIN -> u.admin() == Upstream.AdminState.ACTIVE ? "restored" : "drained";
+            case OVERRIDE -> "health_override";
+            case WEIGHT -> "weight";
+        };
+        publish(u, type, before, shown(u, kind), "ttl_expired", detail, StateEvent.LOCAL);
+        if (back && prior.until() != null) {
+            scheduleTtl(u, kind, Duration.ofMillis(prior.until() - now), null);
+        }
+        persist(u);
+    }
+
+    private static String shown(Upstream u, Kind kind) {
+        return switch (kind) {
+            case DRAIN -> StateJson.lower(u.admin());
+            case OVERRIDE -> StateJson.lower(u.override());
+            case WEIGHT -> Integer.toString(u.weight());
+        };
     }
 
     private void scheduleRevert(Upstream u, Kind kind, Duration ttl, Runnable revert) {

@@ -83,6 +83,40 @@ class OperatorTtlTest {
     }
 
     @Test
+    void aChangeWithATtlRevertsToTheValueBeforeItNotToTheDefault() {
+        call("PUT", "/weight", "{\"weight\":5}");
+        call("PUT", "/weight", "{\"weight\":3,\"ttl\":\"3s\"}");
+        call("PUT", "/health", "{\"override\":\"unhealthy\"}");
+        call("PUT", "/health", "{\"override\":\"healthy\",\"ttl\":\"3s\"}");
+        call("POST", "/drain", null);
+        call("POST", "/drain?ttl=3s", null);
+
+        f.scheduler.advance(Duration.ofSeconds(3));
+
+        assertThat(u.weight()).isEqualTo(5);
+        assertThat(u.override()).isEqualTo(Upstream.HealthOverride.UNHEALTHY);
+        assertThat(u.admin()).isEqualTo(Upstream.AdminState.DRAINED);
+        assertThat(f.events.newest(3)).extracting(StateEvent::reason).containsOnly("ttl_expired");
+        assertThat(f.events.newest(3)).filteredOn(e -> e.type().equals("weight"))
+                .singleElement().satisfies(e -> assertThat(e.from() + "->" + e.to()).isEqualTo("3->5"));
+        assertThat(f.scheduler.pending()).isZero(); // the values before had no TTL: they stay
+    }
+
+    @Test
+    void theValueBeforeComesBackWithWhatWasLeftOfItsOwnTtl() {
+        call("PUT", "/weight", "{\"weight\":5,\"ttl\":\"10m\"}");
+        call("PUT", "/weight", "{\"weight\":3,\"ttl\":\"3m\"}");
+
+        f.scheduler.advance(Duration.ofMinutes(3));
+        assertThat(u.weight()).isEqualTo(5);
+
+        f.scheduler.advance(Duration.ofMinutes(7).minusMillis(1));
+        assertThat(u.weight()).isEqualTo(5);
+        f.scheduler.advance(Duration.ofMillis(1));
+        assertThat(u.weight()).isEqualTo(1); // the configured weight
+    }
+
+    @Test
     void aNewerCallReplacesThePendingRevert() {
         call("POST", "/drain?ttl=10m", null);
         call("POST", "/drain?ttl=1h", null);
