@@ -73,9 +73,15 @@ class GrpcRealClientTest {
                   }
                   good { endpoints = [ "127.0.0.1:%d" ], protocol = http2 }
                   drained { endpoints = [ "127.0.0.1:%d" ], protocol = http2 }
+                  bad {
+                    endpoints = [ "127.0.0.1:%d" ], protocol = http2
+                    outlier-detection { consecutive-gateway-failure = 1000, consecutive-5xx = 1000 }
+                  }
                 }
                 routes = [
                   { name = retry, match { headers { x-case = retry } }, cluster = mixed,
+                    retry { max-retries = 2, retry-on = [ unavailable ] } }
+                  { name = allbad, match { headers { x-case = allbad } }, cluster = bad,
                     retry { max-retries = 2, retry-on = [ unavailable ] } }
                   { name = noretry, match { headers { x-case = noretry } }, cluster = mixed }
                   { name = drained, match { headers { x-case = drained } }, cluster = drained }
@@ -84,7 +90,7 @@ class GrpcRealClientTest {
                   { name = patient, match { headers { x-case = patient } }, cluster = good, timeout = 60s }
                   { name = hasty, match { headers { x-case = hasty } }, cluster = good, timeout = 1s }
                 ]
-                """.formatted(bad.port(), good.port(), good.port(), good.port()));
+                """.formatted(bad.port(), good.port(), good.port(), good.port(), bad.port()));
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", proxy.port()).usePlaintext().build();
     }
 
@@ -114,6 +120,46 @@ class GrpcRealClientTest {
         assertThat(good.attempts.stream().filter("2"::equals).count()).isEqualTo(bad.calls.get());
         assertThat(good.attempts).containsOnly("1", "2");
         assertThat(retries("unavailable", "retry")).isEqualTo(bad.calls.get());
+    }
+
+    @Test
+    void whenEveryTryIsUnavailableTheLastAnswerReachesTheClient() throws Exception {
+        assertThatThrownBy(() -> unary("allbad", 20_000).unaryRpc(req("x")))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                    assertThat(e.getStatus().getDescription()).isEqualTo(BAD_DESCRIPTION);
+                    assertThat(e.getTrailers().get(BULWARK_ERROR)).as("the server's answer, not Bulwark's").isNull();
+                });
+        assertThat(bad.calls.get()).as("the first try and max-retries = 2").isEqualTo(3);
+        assertThat(bad.attempts).containsExactly("1", "2", "3");
+        assertThat(retries("unavailable", "allbad")).isEqualTo(2);
+    }
+
+    @Test
+    void aRequestLargerThanTheReplayBufferIsNotRetriedAndTheClientSeesUnavailable() throws Exception {
+        // Also a regression test: uploads paused and resumed by the upstream's back-pressure used to stall now
+        // and then (Bulwark wrote the client's WINDOW_UPDATE without flushing it), about one 200KiB call in 20.
+        String big = "x".repeat(200 * 1024); // more than retry.buffer-limit (64KiB)
+        int calls = 8;
+        int unavailable = 0;
+        for (int i = 0; i < calls; i++) {
+            try {
+                assertThat(unary("retry", 10_000).unaryRpc(req(big)).getResponseMessage()).isEqualTo("good:" + big);
+            } catch (StatusRuntimeException e) {
+                unavailable++;
+                assertThat(e.getStatus().getCode()).as("call %d: %s", i, e.getStatus()).isEqualTo(Status.Code.UNAVAILABLE);
+                assertThat(e.getStatus().getDescription()).isEqualTo(BAD_DESCRIPTION);
+            }
+        }
+        assertThat(unavailable).as("round robin reached the bad server").isPositive();
+        assertThat(bad.calls.get()).isEqualTo(unavailable);
+        assertThat(bad.calls.get() + good.calls.get()).as("one try per call: the body could not be replayed")
+                .isEqualTo(calls);
+        assertThat(retries("unavailable", "retry")).isZero();
+        // small calls still succeed (retried when they meet the bad server)
+        for (int i = 0; i < 2; i++) {
+            assertThat(unary("retry", 10_000).unaryRpc(req("small" + i)).getResponseMessage()).isEqualTo("good:small" + i);
+        }
     }
 
     @Test
