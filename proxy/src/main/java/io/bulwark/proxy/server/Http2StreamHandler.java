@@ -261,6 +261,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     void resume(int reason) {
         pauses.resume(ctx, reason);
+        // Reading again returns the window of the DATA read while paused: Netty writes that WINDOW_UPDATE
+        // but, when the stream's read state was left "in progress" by the pause, does not flush it. Unflushed,
+        // a client that has used its window waits for it forever (a gRPC upload stalled at 128KiB).
+        // A no-op when nothing was written.
+        ctx.channel().flush();
     }
 
     @Override
