@@ -47,6 +47,8 @@ public final class ConnectionPool {
     private final Map<Upstream, ArrayDeque<Waiter>> waiters = new IdentityHashMap<>();
     /** HTTP/2 connections (clusters with {@code protocol = http2}), busy or not; their streams are leased. */
     private final Map<Upstream, ArrayList<Http2Connection>> multiplexed = new IdentityHashMap<>();
+    /** The stream limit each HTTP/2 upstream announced last (SETTINGS_MAX_CONCURRENT_STREAMS). */
+    private final Map<Upstream, Integer> streamLimits = new IdentityHashMap<>();
 
     private record Waiter(ClusterConfig cluster, AcquireCallback callback) {
     }
@@ -140,6 +142,15 @@ public final class ConnectionPool {
     }
 
     /** A stream slot freed up on {@code connection} (or its upstream allows more): a waiter takes it. */
+    /** The stream limit {@code upstream} announced on its latest connection; unlimited before any. */
+    int knownStreamLimit(Upstream upstream) {
+        return streamLimits.getOrDefault(upstream, Integer.MAX_VALUE);
+    }
+
+    void rememberStreamLimit(Upstream upstream, long limit) {
+        streamLimits.put(upstream, (int) Math.max(1, Math.min(Integer.MAX_VALUE, limit)));
+    }
+
     void streamFreed(Http2Connection connection) {
         ArrayDeque<Waiter> queue = waiters.get(connection.upstream());
         while (queue != null && !queue.isEmpty() && connection.hasRoom()) {
@@ -156,6 +167,7 @@ public final class ConnectionPool {
             list.remove(connection);
             if (list.isEmpty()) {
                 multiplexed.remove(connection.upstream());
+                streamLimits.remove(connection.upstream()); // learnt again by the next connection
             }
         }
     }

@@ -57,6 +57,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private Http2FrameCodec codec;
     private boolean ready;
+    /** The upstream's SETTINGS arrived: its own stream limit is known on this connection. */
+    private boolean settled;
     private boolean draining;
     /** Streams leased (open, being opened, or pending until the connection is ready). */
     private int streams;
@@ -138,8 +140,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             return false;
         }
         int cap = maxStreams;
-        if (ready) {
+        if (ready && settled) {
             cap = (int) Math.min(cap, codec.connection().local().maxActiveStreams());
+        } else {
+            // Until this connection hears the upstream's SETTINGS, assume the limit its earlier
+            // connections announced: streams opened past it would be refused (and retried) at once.
+            cap = Math.min(cap, pool.knownStreamLimit(upstream));
         }
         return streams < cap;
     }
@@ -298,8 +304,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 if (streams == 0) {
                     ctx.close();
                 }
-            } else if (msg instanceof Http2SettingsFrame && ready && !draining) {
-                pool.streamFreed(this); // the upstream may allow more streams now
+            } else if (msg instanceof Http2SettingsFrame) {
+                settled = true;
+                if (codec != null) {
+                    pool.rememberStreamLimit(upstream, codec.connection().local().maxActiveStreams());
+                }
+                if (ready && !draining) {
+                    pool.streamFreed(this); // the upstream may allow more streams now
+                }
             }
         } finally {
             ReferenceCountUtil.release(msg);

@@ -336,6 +336,11 @@ final class Attempt implements ConnectionPool.AcquireCallback, UpstreamConnectio
             upstreamPaused = false;
             connection.channel().config().setAutoRead(true);
             connection.channel().read();
+            // On an HTTP/2 stream, reading again returns the window of what was read while paused, and
+            // Netty may leave that WINDOW_UPDATE unflushed (as on the client side, see
+            // Http2StreamHandler.resume): an upstream that used its window would wait for it forever.
+            // A no-op when nothing was written.
+            connection.channel().flush();
         }
     }
 
