@@ -6,7 +6,6 @@ import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.GrpcStatus;
 import io.bulwark.routing.Upstream;
 import io.bulwark.routing.health.ProbeResult;
-import io.bulwark.routing.health.Prober;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -26,10 +25,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.AsciiString;
 
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -45,20 +40,17 @@ import java.util.function.Consumer;
  *
  * <p>Every method runs on the prober's event loop (calls from elsewhere are handed to it).
  */
-public final class GrpcHealthProber implements Prober {
+public final class GrpcHealthProber extends KeptConnectionProber<GrpcHealthProber.Connection> {
 
     static final String PATH = "/grpc.health.v1.Health/Check";
     private static final AsciiString USER_AGENT = AsciiString.cached("bulwark-health-check");
     private static final AsciiString APPLICATION_GRPC = AsciiString.cached("application/grpc");
 
-    private final EventLoop loop;
     private final Transport transport;
     private final TlsContexts tls;
     private final ClusterConfig cluster;
     private final AsciiString scheme;
     private final byte[] request;
-    /** Only touched on {@link #loop}. */
-    private final Map<Upstream, Connection> connections = new HashMap<>();
 
     /**
      * @param tls makes the client TLS handler for a cluster with {@code tls = true}
@@ -66,7 +58,7 @@ public final class GrpcHealthProber implements Prober {
      */
     public GrpcHealthProber(EventLoop loop, Transport transport, TlsContexts tls, ClusterConfig cluster,
                             String service) {
-        this.loop = loop;
+        super(loop);
         this.transport = transport;
         this.tls = tls;
         this.cluster = cluster;
@@ -75,45 +67,17 @@ public final class GrpcHealthProber implements Prober {
     }
 
     @Override
-    public void probe(Upstream upstream, String path, Duration timeout, Consumer<ProbeResult> done) {
-        if (!loop.inEventLoop()) {
-            loop.execute(() -> probe(upstream, path, timeout, done));
-            return;
-        }
-        connections.computeIfAbsent(upstream, Connection::new)
-                .check(done, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+    Connection open(Upstream upstream, String path) {
+        return new Connection(upstream);
     }
 
     @Override
-    public void timedOut(Upstream upstream) {
-        if (!loop.inEventLoop()) {
-            loop.execute(() -> timedOut(upstream));
-            return;
-        }
-        Connection c = connections.get(upstream);
-        if (c != null) {
-            c.abandon();
-        }
-    }
-
-    @Override
-    public void release(Upstream upstream) {
-        if (!loop.inEventLoop()) {
-            try {
-                loop.execute(() -> release(upstream));
-            } catch (RejectedExecutionException e) {
-                // the loop is shutting down, and its connections with it
-            }
-            return;
-        }
-        Connection c = connections.remove(upstream);
-        if (c != null) {
-            c.abandon();
-        }
+    boolean serves(Connection c, String path) {
+        return true; // the path is always the health service's
     }
 
     /** One upstream's HTTP/2 connection and the check in flight on it. */
-    private final class Connection {
+    final class Connection implements KeptConnectionProber.Kept {
 
         private final Upstream upstream;
         private Channel channel;
@@ -126,7 +90,8 @@ public final class GrpcHealthProber implements Prober {
             this.upstream = upstream;
         }
 
-        void check(Consumer<ProbeResult> done, int timeoutMillis) {
+        @Override
+        public void start(Consumer<ProbeResult> done, int timeoutMillis) {
             if (pending != null) {
                 abandon(); // never queue behind an unanswered check
             }
@@ -230,10 +195,16 @@ public final class GrpcHealthProber implements Prober {
         }
 
         /** Drops the check in flight without reporting it, and the connection with it. */
-        void abandon() {
+        @Override
+        public void abandon() {
             pending = null;
             call = null;
             closeChannel();
+        }
+
+        @Override
+        public void close() {
+            abandon();
         }
 
         private void closeChannel() {

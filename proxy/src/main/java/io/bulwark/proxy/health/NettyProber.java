@@ -5,7 +5,6 @@ import io.bulwark.proxy.tls.TlsContexts;
 import io.bulwark.proxy.transport.Transport;
 import io.bulwark.routing.Upstream;
 import io.bulwark.routing.health.ProbeResult;
-import io.bulwark.routing.health.Prober;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -21,10 +20,6 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -49,77 +44,34 @@ import java.util.function.Consumer;
  * The scheduler owns timing and thresholds; this only does the I/O. Every method runs on the
  * prober's event loop (calls from elsewhere are handed to it).
  */
-public final class NettyProber implements Prober {
+public final class NettyProber extends KeptConnectionProber<NettyProber.Probe> {
 
     private static final String USER_AGENT = "bulwark-health-check";
 
-    private final EventLoop loop;
     private final Transport transport;
     private final TlsContexts tls;
     private final ClusterConfig cluster;
-    /** Only touched on {@link #loop}. */
-    private final Map<Upstream, Probe> probes = new HashMap<>();
 
     /** @param tls makes the client TLS handler for a cluster with {@code tls = true} */
     public NettyProber(EventLoop loop, Transport transport, TlsContexts tls, ClusterConfig cluster) {
-        this.loop = loop;
+        super(loop);
         this.transport = transport;
         this.tls = tls;
         this.cluster = cluster;
     }
 
     @Override
-    public void probe(Upstream upstream, String path, Duration timeout, Consumer<ProbeResult> done) {
-        if (!loop.inEventLoop()) {
-            loop.execute(() -> probe(upstream, path, timeout, done));
-            return;
-        }
-        Probe probe = probes.get(upstream);
-        if (probe == null || !probe.path.equals(path)) {
-            if (probe != null) {
-                probe.close();
-            }
-            probe = new Probe(upstream, path);
-            probes.put(upstream, probe);
-        }
-        probe.start(done, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+    Probe open(Upstream upstream, String path) {
+        return new Probe(upstream, path);
     }
 
     @Override
-    public void timedOut(Upstream upstream) {
-        if (!loop.inEventLoop()) {
-            loop.execute(() -> timedOut(upstream));
-            return;
-        }
-        Probe probe = probes.get(upstream);
-        if (probe != null) {
-            probe.abandon();
-        }
-    }
-
-    @Override
-    public void release(Upstream upstream) {
-        if (!loop.inEventLoop()) {
-            try {
-                loop.execute(() -> release(upstream));
-            } catch (RejectedExecutionException e) {
-                // the loop is shutting down, and its connections with it
-            }
-            return;
-        }
-        Probe probe = probes.remove(upstream);
-        if (probe != null) {
-            probe.close();
-        }
-    }
-
-    /** Number of upstreams with a kept connection or a check in flight; for tests. */
-    int kept() {
-        return probes.size();
+    boolean serves(Probe probe, String path) {
+        return probe.path.equals(path);
     }
 
     /** One upstream's connection and the check in flight on it. */
-    private final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+    final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureListener, KeptConnectionProber.Kept {
 
         private final Upstream upstream;
         private final String path;
@@ -144,7 +96,8 @@ public final class NettyProber implements Prober {
                     Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
         }
 
-        void start(Consumer<ProbeResult> done, int timeoutMillis) {
+        @Override
+        public void start(Consumer<ProbeResult> done, int timeoutMillis) {
             if (pending != null) {
                 abandon(); // the scheduler moved on without telling us; never queue behind an unanswered check
             }
@@ -273,7 +226,8 @@ public final class NettyProber implements Prober {
         }
 
         /** Drops the check in flight without reporting it; its connection cannot be reused. */
-        void abandon() {
+        @Override
+        public void abandon() {
             if (pending != null) {
                 pending = null;
                 answering = false;
@@ -281,7 +235,8 @@ public final class NettyProber implements Prober {
             }
         }
 
-        void close() {
+        @Override
+        public void close() {
             pending = null;
             closeChannel();
         }
